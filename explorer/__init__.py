@@ -1,0 +1,1 @@
+"""Kubernetes Architecture Explorer: live diagrams of a cluster's architecture."""

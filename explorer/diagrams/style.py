@@ -1,0 +1,35 @@
+"""How health and edge kinds look: colour plus a second channel that survives a washed-out projector."""
+
+from explorer.model import EdgeKind, Health
+
+__all__ = ["EDGE_STYLE", "FONT", "HEALTH_FILL", "HEALTH_GLYPH", "status_text"]
+
+FONT = "DejaVu Sans"
+
+# A glyph before every status word: health reads without colour.
+HEALTH_GLYPH = {Health.OK: "✔", Health.WARNING: "▲", Health.ERROR: "✖", Health.UNKNOWN: "?"}
+
+# Fill and outline per health, for DOT/PNG exports (the SVG uses CSS classes instead).
+HEALTH_FILL = {
+    Health.OK: ("#e3f4e3", "#1b6e1b", "solid"),
+    Health.WARNING: ("#fff1c2", "#8a6100", "dashed"),
+    Health.ERROR: ("#fde0dc", "#b3261e", "bold"),
+    Health.UNKNOWN: ("#e6e6e6", "#555555", "dotted"),
+}
+
+# Edge kinds differ by line pattern and arrowhead too, not only by colour.
+EDGE_STYLE: dict[EdgeKind, dict[str, str]] = {
+    EdgeKind.GRPC: {"style": "bold", "color": "#6a3d9a", "arrowhead": "diamond"},
+    EdgeKind.HTTPS: {"style": "solid", "color": "#1f4e9a", "arrowhead": "normal"},
+    EdgeKind.WATCH: {"style": "solid", "color": "#1f4e9a", "arrowhead": "vee"},
+    EdgeKind.CRI: {"style": "dashed", "color": "#444444", "arrowhead": "box"},
+    EdgeKind.PULL: {"style": "dotted", "color": "#8c4a00", "arrowhead": "inv"},
+    EdgeKind.MOUNT: {"style": "dashed", "color": "#00695c", "arrowhead": "odot"},
+    EdgeKind.BIND: {"style": "bold", "color": "#00695c", "arrowhead": "tee"},
+    EdgeKind.PROVISION: {"style": "dotted", "color": "#00695c", "arrowhead": "empty"},
+    EdgeKind.RUNS_ON: {"style": "invis", "color": "#999999", "arrowhead": "none"},
+}
+
+
+def status_text(status: str, health: Health) -> str:
+    return f"{HEALTH_GLYPH[health]} {status}"

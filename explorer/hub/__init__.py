@@ -1,0 +1,9 @@
+"""The hub: drives exactly one source, numbers its changes, keeps the snapshot, publishes.
+
+No Django here: the publisher and the state store are handed in.
+"""
+
+from explorer.hub.hub import Hub, Publisher
+from explorer.hub.store import MemoryStateStore, StateStore
+
+__all__ = ["Hub", "MemoryStateStore", "Publisher", "StateStore"]

@@ -1,0 +1,52 @@
+"""The hub loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from explorer.model import ClusterState
+from explorer.model.changes import apply_in_place
+from explorer.sources.base import Source
+
+__all__ = ["Hub", "Publisher"]
+
+log = logging.getLogger(__name__)
+
+# Receives each batch of wire messages, already numbered.
+Publisher = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+class Hub:
+    """Applies a source's changes to its own state and numbers them: `seq` rises by one per message."""
+
+    def __init__(self, source: Source, store: Any, publish: Publisher):
+        self.source = source
+        self.store = store
+        self.publish = publish
+        self.seq = 0
+        self.state = ClusterState()
+
+    async def start(self) -> None:
+        self.state = await self.source.start()
+        await self.store.save(self.seq, self.state)
+
+    async def run(self) -> None:
+        """Start the source, then forward its batches until it ends or the task is cancelled."""
+        await self.start()
+        await self.forward()
+
+    async def forward(self) -> None:
+        async for batch in self.source.changes():
+            await self.handle(batch)
+
+    async def handle(self, batch: list[Any]) -> None:
+        messages = []
+        for change in batch:
+            apply_in_place(self.state, change)
+            self.seq += 1
+            messages.append(change.to_message(self.seq))
+        if messages:
+            await self.store.save(self.seq, self.state)
+            await self.publish(messages)

@@ -1,0 +1,112 @@
+"""The process's explorer runtime: in the embedded default it runs the hub in-process.
+
+Started lazily by the first request or socket that needs it, on the server's
+event loop, so `runserver` needs nothing else started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from explorer.hub import Hub, MemoryStateStore
+from explorer.live.fanout import GROUP, LocalFanout
+from explorer.model import ClusterState
+from explorer.sources.base import CommandError, SourceError
+from explorer.sources.factory import build_source
+
+__all__ = ["Runtime", "get_runtime", "reset_runtime"]
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.fanout = LocalFanout(self.layer)
+        self.store = MemoryStateStore()
+        self.hub: Hub | None = None
+        self.error: str = ""
+        self._hub_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.fanout.start()
+        try:
+            source = build_source(
+                settings.EXPLORER_SOURCE,
+                scenario=settings.EXPLORER_SCENARIO,
+                seed=settings.EXPLORER_SEED,
+                speed=settings.EXPLORER_SPEED,
+                nodes=settings.EXPLORER_NODES,
+            )
+            self.hub = Hub(source, self.store, self._publish)
+            await self.hub.start()
+        except SourceError as error:
+            self.error = str(error)
+            log.error("the cluster source could not start: %s", error)
+            await self.store.save(0, ClusterState(source=settings.EXPLORER_SOURCE))
+            return
+        self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
+
+    async def _forward(self) -> None:
+        assert self.hub is not None
+        try:
+            await self.hub.forward()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the page must keep serving whatever the source does
+            log.exception("the hub stopped")
+            self.error = "the cluster source stopped unexpectedly; see the server log"
+
+    async def _publish(self, messages: list[dict[str, Any]]) -> None:
+        await self.layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+
+    async def stop(self) -> None:
+        if self._hub_task:
+            self._hub_task.cancel()
+        if self.hub:
+            await self.hub.source.close()
+        await self.fanout.stop()
+
+    async def snapshot(self) -> tuple[int, ClusterState]:
+        current = await self.store.load()
+        return current if current is not None else (0, ClusterState())
+
+    def sim_status(self) -> dict[str, Any] | None:
+        return self.hub.source.status() if self.hub else None
+
+    async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.hub is None or self.hub.source.status() is None:
+            raise CommandError("the simulation controls work only on the simulated source")
+        return await self.hub.source.command(payload)
+
+
+_runtime: Runtime | None = None
+_lock: asyncio.Lock | None = None
+
+
+async def get_runtime() -> Runtime:
+    global _runtime, _lock
+    if _runtime is not None:
+        return _runtime
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:
+        if _runtime is None:
+            runtime = Runtime()
+            await runtime.start()
+            _runtime = runtime
+    return _runtime
+
+
+async def reset_runtime() -> None:
+    """Stop and forget the runtime (tests start each one fresh, on their own loop)."""
+    global _runtime, _lock
+    if _runtime is not None:
+        await _runtime.stop()
+    _runtime = None
+    _lock = None

@@ -1,0 +1,54 @@
+"""The component id scheme of the contract, in one place.
+
+Cluster-scoped things are `<kind>/<name>`, namespaced ones
+`<kind>/<namespace>/<name>`. Every other module builds ids through these.
+"""
+
+__all__ = [
+    "CLUSTER_SCOPED_KINDS",
+    "CONTROL_PLANE_KINDS",
+    "NAMESPACED_KINDS",
+    "NODE_AGENT_KINDS",
+    "component_id",
+    "node_agent_id",
+    "parse_id",
+]
+
+CONTROL_PLANE_KINDS = (
+    "apiserver",
+    "etcd",
+    "scheduler",
+    "controller-manager",
+    "cloud-controller-manager",
+)
+NODE_AGENT_KINDS = ("kubelet", "kube-proxy", "runtime")
+NAMESPACED_KINDS = frozenset({"pod", "pvc"})
+CLUSTER_SCOPED_KINDS = frozenset({*CONTROL_PLANE_KINDS, *NODE_AGENT_KINDS, "node", "pv", "storageclass", "registry"})
+
+
+def component_id(kind: str, name: str, namespace: str | None = None) -> str:
+    """The id of a component; namespaced kinds need their namespace."""
+    if kind in NAMESPACED_KINDS:
+        if not namespace:
+            raise ValueError(f"a {kind} id needs a namespace")
+        return f"{kind}/{namespace}/{name}"
+    if namespace:
+        raise ValueError(f"{kind} is cluster-scoped and takes no namespace")
+    return f"{kind}/{name}"
+
+
+def node_agent_id(kind: str, node_name: str) -> str:
+    """kubelet, kube-proxy and runtime exist once per node and carry its name."""
+    if kind not in NODE_AGENT_KINDS:
+        raise ValueError(f"{kind} is not a node agent")
+    return f"{kind}/{node_name}"
+
+
+def parse_id(component_id_: str) -> tuple[str, str | None, str]:
+    """Split an id into (kind, namespace or None, name)."""
+    parts = component_id_.split("/")
+    if len(parts) == 2 and all(parts):
+        return parts[0], None, parts[1]
+    if len(parts) == 3 and all(parts):
+        return parts[0], parts[1], parts[2]
+    raise ValueError(f"not a component id: {component_id_!r}")

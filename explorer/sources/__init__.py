@@ -1,0 +1,9 @@
+"""Sources: where the cluster model comes from (simulated, kube, replay).
+
+Each source implements `explorer.sources.base.Source`; adding one means adding a
+sub-package and a line in `build_source`.
+"""
+
+from explorer.sources.base import CommandError, Source, SourceError
+
+__all__ = ["CommandError", "Source", "SourceError"]

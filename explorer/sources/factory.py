@@ -1,0 +1,25 @@
+"""Builds the configured source; the one place that knows every source by name."""
+
+from __future__ import annotations
+
+from explorer.sources.base import Source, SourceError
+
+__all__ = ["SOURCE_KINDS", "build_source"]
+
+SOURCE_KINDS = ("sim", "kube", "replay")
+
+
+def build_source(
+    kind: str, *, scenario: str = "steady-state", seed: int = 1, speed: float = 1.0, nodes: int = 0
+) -> Source:
+    if kind == "sim":
+        from explorer.sources.simulated import SimulatedSource
+        from explorer.sources.simulated.scenarios import ScenarioError
+
+        try:
+            return SimulatedSource(scenario=scenario, seed=seed, speed=speed)
+        except ScenarioError as error:
+            raise SourceError(str(error)) from None
+    if kind in SOURCE_KINDS:
+        raise SourceError(f"the {kind} source is not available in this build yet")
+    raise SourceError(f"unknown source {kind!r}; sources: {', '.join(SOURCE_KINDS)}")

@@ -1,0 +1,1 @@
+"""Thin Django views and templates: parse, call the domain, render."""

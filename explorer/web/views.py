@@ -1,0 +1,139 @@
+"""HTTP views. Async, because the cluster state lives on the server's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
+from explorer.live.runtime import get_runtime
+from explorer.model.changes import snapshot_message
+from explorer.sources.base import CommandError
+
+renderer = DiagramRenderer()
+
+SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
+
+CONTENT_TYPES = {"svg": "image/svg+xml", "dot": "text/vnd.graphviz; charset=utf-8", "png": "image/png"}
+
+
+async def _state_copy() -> tuple[int, Any, Any]:
+    runtime = await get_runtime()
+    seq, state = await runtime.snapshot()
+    # A shallow copy is a consistent snapshot (components are frozen) that a worker thread may read.
+    return seq, state.copy(), runtime
+
+
+@ensure_csrf_cookie
+@require_GET
+async def index(request: HttpRequest) -> HttpResponse:
+    seq, state, runtime = await _state_copy()
+    svg = await asyncio.to_thread(renderer.svg, state, "overview")
+    context = {
+        "svg": _inline(svg),
+        "state": state,
+        "seq": seq,
+        "sim": runtime.sim_status(),
+        "speeds": SPEEDS,
+        "source_error": runtime.error,
+        "summary": _health_summary(state),
+    }
+    return render(request, "web/index.html", context)
+
+
+@require_GET
+async def state_json(request: HttpRequest) -> JsonResponse:
+    seq, state, _ = await _state_copy()
+    body = snapshot_message(state, seq)
+    del body["type"]
+    return JsonResponse(body)
+
+
+@require_GET
+async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
+    _, state, _ = await _state_copy()
+    try:
+        if fmt == "svg":
+            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
+        elif fmt == "dot":
+            body = await asyncio.to_thread(render_dot, state, view)
+        else:
+            body = await asyncio.to_thread(render_png, state, view)
+    except UnknownView as error:
+        return JsonResponse({"error": str(error)}, status=404)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{view.replace("/", "-")}.{fmt}"'
+    return response
+
+
+@require_GET
+async def healthz(request: HttpRequest) -> JsonResponse:
+    runtime = await get_runtime()
+    seq, _ = await runtime.snapshot()
+    return JsonResponse({"status": "ok", "seq": seq, "source_error": runtime.error or None})
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+async def sim_api(request: HttpRequest) -> HttpResponse:
+    runtime = await get_runtime()
+    payload: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            payload = _command_payload(request)
+            status = await runtime.command(payload)
+        except CommandError as error:
+            if request.htmx:
+                return render(request, "web/index.html#sim-error", {"error": str(error)}, status=400)
+            return JsonResponse({"error": str(error)}, status=400)
+    else:
+        status = runtime.sim_status()
+        if status is None:
+            return JsonResponse({"error": "the simulation controls work only on the simulated source"}, status=404)
+    if request.htmx:
+        # The controls are swapped whole: keep the node the person had picked.
+        context = {"sim": status, "speeds": SPEEDS, "selected_node": payload.get("node")}
+        return render(request, "web/index.html#sim-controls", context)
+    return JsonResponse(status)
+
+
+def _command_payload(request: HttpRequest) -> dict[str, Any]:
+    """JSON bodies (scripts) and form posts (the page's htmx controls) say the same things."""
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise CommandError("the body is not valid JSON") from None
+        if not isinstance(payload, dict):
+            raise CommandError('the body must be a JSON object such as {"action": "pause"}')
+        return payload
+    return {key: request.POST.get(key) for key in request.POST}
+
+
+def _inline(svg: str) -> str:
+    """Drop the XML prolog and DOCTYPE so the SVG can sit inside the page."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def _health_summary(state: Any) -> dict[str, int]:
+    counts = {"ok": 0, "warning": 0, "error": 0, "unknown": 0}
+    for c in state.components.values():
+        counts[c.health.value] += 1
+    return counts
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Say plainly what a script must send, instead of Django's HTML page."""
+    message = (
+        f"CSRF check failed ({reason}). GET /api/sim/ first, then send the csrftoken cookie "
+        "with the request and its value in the X-CSRFToken header."
+    )
+    return JsonResponse({"error": message}, status=403)

@@ -1,0 +1,35 @@
+"""What a person sees: the page follows the cluster without a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_taking_a_node_down_in_the_page_turns_its_element_not_ready_without_a_reload(server, page):
+    page.goto(server.url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.__loaded_once = true")
+    node = page.locator('[id="node/worker-1"]')
+    expect(node).to_have_class("cluster component kind-node health-ok")
+
+    # Kubernetes waits out a 40 s grace period before it calls a silent node
+    # NotReady, so the class watches at 100x: the page's own speed control.
+    page.select_option("#sim-speed", "100.0")
+    expect(page.locator("#sim-controls")).to_have_attribute("data-speed", "100.0")
+    page.select_option("#sim-node", "worker-1")
+    page.click("#node-down")
+    expect(page.locator('[id="kubelet/worker-1"]')).to_have_class("node component kind-kubelet health-error")
+    expect(node).to_have_class("cluster component kind-node health-error", timeout=2000)
+    expect(node.locator("text.status")).to_have_text("✖ NotReady")
+    assert page.evaluate("window.__loaded_once") is True, "the page reloaded"
+
+    page.click("#node-up")
+    expect(node).to_have_class("cluster component kind-node health-ok", timeout=2000)
+    assert page.evaluate("window.__loaded_once") is True
+
+
+def test_the_timeline_shows_kubernetes_events_as_they_happen(server, page):
+    page.goto(server.url)
+    expect(page.locator("#timeline li").first).to_be_visible(timeout=10000)
+    expect(page.locator("#timeline")).to_contain_text("Scheduled")

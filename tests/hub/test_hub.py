@@ -1,0 +1,41 @@
+from explorer.hub import Hub, MemoryStateStore
+from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Event, Health
+from explorer.sources.base import Source
+
+T = "2026-01-01T09:00:00.000Z"
+
+
+class ListSource(Source):
+    kind = "test"
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    async def start(self):
+        return ClusterState([Component("node/a", "node", "a", "Ready", Health.OK)], cluster="t", source="test")
+
+    async def changes(self):
+        for batch in self.batches:
+            yield batch
+
+
+async def test_the_hub_numbers_every_message_and_keeps_the_snapshot():
+    published = []
+
+    async def publish(messages):
+        published.append(messages)
+
+    down = Component("node/a", "node", "a", "NotReady", Health.ERROR)
+    batches = [
+        [ComponentChange(ChangeType.UPDATED, down, T), Event("NodeNotReady", "gone", "node/a", T)],
+        [],
+        [ComponentChange(ChangeType.ADDED, Component("node/b", "node", "b", "Ready", Health.OK), T)],
+    ]
+    store = MemoryStateStore()
+    hub = Hub(ListSource(batches), store, publish)
+    await hub.run()
+    assert [[m["seq"] for m in batch] for batch in published] == [[1, 2], [3]]
+    seq, state = await store.load()
+    assert seq == 3
+    assert state.get("node/a").health is Health.ERROR
+    assert state.get("node/b") is not None

@@ -1,0 +1,60 @@
+import pytest
+
+from explorer.sources.base import CommandError
+from explorer.sources.simulated import SimulatedSource
+
+
+class FakeMonotonic:
+    """The wall clock, moved by the test."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+async def test_speed_pause_and_step_drive_the_virtual_clock():
+    wall = FakeMonotonic()
+    source = SimulatedSource(speed=10, monotonic=wall)
+    await source.start()
+    try:
+        wall.now += 2
+        await source.command({"action": "pause"})
+        assert source.status()["clock"] == pytest.approx(20)
+        assert source.status()["paused"] is True
+        wall.now += 100
+        before = source.status()["clock"]
+        await source.command({"action": "step"})
+        assert source.status()["clock"] > before
+        await source.command({"action": "speed", "value": 0.25})
+        assert source.status()["speed"] == 0.25
+    finally:
+        await source.close()
+
+
+@pytest.mark.parametrize("value", [0, 101, "fast", None])
+async def test_speed_outside_the_range_is_refused(value):
+    source = SimulatedSource()
+    with pytest.raises(CommandError, match="speed must be"):
+        await source.command({"action": "speed", "value": value})
+
+
+async def test_reset_emits_the_changes_back_to_the_first_state():
+    wall = FakeMonotonic()
+    source = SimulatedSource(speed=100, monotonic=wall)
+    first = await source.start()
+    try:
+        wall.now += 1
+        await source.command({"action": "pause"})
+        await source.command({"action": "reset"})
+        assert source.engine.state() == first
+        assert source.status()["clock"] == 0
+    finally:
+        await source.close()
+
+
+async def test_an_unknown_scenario_is_refused_by_name():
+    source = SimulatedSource()
+    with pytest.raises(CommandError, match="unknown scenario 'nope'"):
+        await source.command({"action": "scenario", "name": "nope"})
