@@ -16,12 +16,28 @@ from django.conf import settings
 from explorer.hub import Hub, MemoryStateStore
 from explorer.live.fanout import GROUP, LocalFanout
 from explorer.model import ClusterState
-from explorer.sources.base import CommandError, SourceError
+from explorer.sources.base import CommandError, Source, SourceError
 from explorer.sources.factory import build_source
 
-__all__ = ["Runtime", "get_runtime", "reset_runtime"]
+__all__ = ["Runtime", "configured_source", "get_runtime", "reset_runtime"]
 
 log = logging.getLogger(__name__)
+
+
+def configured_source(**overrides: Any) -> Source:
+    """The source the settings (EXPLORER_*, KUBECONFIG) name, with command-line overrides."""
+    options: dict[str, Any] = {
+        "scenario": settings.EXPLORER_SCENARIO,
+        "seed": settings.EXPLORER_SEED,
+        "speed": settings.EXPLORER_SPEED,
+        "nodes": settings.EXPLORER_NODES,
+        "kubeconfig": settings.KUBECONFIG,
+        "context": settings.EXPLORER_CONTEXT,
+        "file": settings.EXPLORER_REPLAY_FILE,
+    }
+    options.update({key: value for key, value in overrides.items() if value is not None})
+    kind = options.pop("source", None) or settings.EXPLORER_SOURCE
+    return build_source(kind, **options)
 
 
 class Runtime:
@@ -36,13 +52,7 @@ class Runtime:
     async def start(self) -> None:
         await self.fanout.start()
         try:
-            source = build_source(
-                settings.EXPLORER_SOURCE,
-                scenario=settings.EXPLORER_SCENARIO,
-                seed=settings.EXPLORER_SEED,
-                speed=settings.EXPLORER_SPEED,
-                nodes=settings.EXPLORER_NODES,
-            )
+            source = configured_source()
             self.hub = Hub(source, self.store, self._publish)
             await self.hub.start()
         except SourceError as error:

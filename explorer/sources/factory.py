@@ -10,8 +10,17 @@ SOURCE_KINDS = ("sim", "kube", "replay")
 
 
 def build_source(
-    kind: str, *, scenario: str = "steady-state", seed: int = 1, speed: float = 1.0, nodes: int = 0
+    kind: str,
+    *,
+    scenario: str = "steady-state",
+    seed: int = 1,
+    speed: float = 1.0,
+    nodes: int = 0,
+    kubeconfig: str = "",
+    context: str = "",
+    file: str = "",
 ) -> Source:
+    """The source `kind` with its options; SourceError says plainly what is wrong."""
     if kind == "sim":
         from explorer.sources.simulated import SimulatedSource
         from explorer.sources.simulated.scenarios import ScenarioError

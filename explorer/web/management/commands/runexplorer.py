@@ -1,0 +1,85 @@
+"""`manage.py runexplorer`: the hub on its own process (scale-out), or recording a source to JSONL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from explorer.hub import Hub, MemoryStateStore
+from explorer.live.fanout import GROUP
+from explorer.live.runtime import configured_source
+from explorer.model.changes import snapshot_message
+from explorer.sources.base import SourceError
+from explorer.sources.factory import SOURCE_KINDS
+
+
+class Command(BaseCommand):
+    help = "Run the hub: read one source, number its changes, publish them to every web worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--source", choices=SOURCE_KINDS, help="sim, kube or replay (default: EXPLORER_SOURCE)")
+        parser.add_argument("--scenario", help="the simulated scenario (default: EXPLORER_SCENARIO)")
+        parser.add_argument("--seed", type=int, help="the simulation's seed")
+        parser.add_argument("--speed", type=float, help="simulated or replayed seconds per second")
+        parser.add_argument("--nodes", type=int, help="scale the scenario's worker nodes to N")
+        parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
+        parser.add_argument("--context", help="the kubeconfig context to use")
+        parser.add_argument("--file", help="the recording to replay")
+        parser.add_argument("--record", type=Path, help="also write the change stream to this JSONL file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            source = configured_source(
+                source=options["source"],
+                scenario=options["scenario"],
+                seed=options["seed"],
+                speed=options["speed"],
+                nodes=options["nodes"],
+                kubeconfig=options["kubeconfig"],
+                context=options["context"],
+                file=options["file"],
+            )
+        except SourceError as error:
+            raise CommandError(str(error)) from None
+        try:
+            asyncio.run(self._run(source, options["record"]))
+        except SourceError as error:
+            raise CommandError(str(error)) from None
+
+    async def _run(self, source: Any, record: Path | None) -> None:
+        layer = get_channel_layer()
+        recording = record.open("w", encoding="utf-8") if record else None
+
+        async def publish(messages: list[dict[str, Any]]) -> None:
+            await layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+            if recording:
+                recording.writelines(json.dumps(m, separators=(",", ":")) + "\n" for m in messages)
+                recording.flush()
+
+        hub = Hub(source, MemoryStateStore(), publish)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await hub.start()
+            if recording:
+                recording.write(json.dumps(snapshot_message(hub.state, hub.seq), separators=(",", ":")) + "\n")
+            self.stdout.write(f"hub running: source {source.kind}, cluster {hub.state.cluster!r}; Ctrl-C stops it")
+            forward = asyncio.create_task(hub.forward())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({forward, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            forward.cancel()
+            if forward.done() and not forward.cancelled() and forward.exception():
+                raise forward.exception()  # type: ignore[misc]
+        finally:
+            await source.close()
+            if recording:
+                recording.close()
+            self.stdout.write("hub stopped")
