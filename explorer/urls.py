@@ -1,13 +1,19 @@
 """HTTP routes: the contract's URLs (DESIGN.md)."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from explorer.web import views
+from explorer.web import tour_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/state.json", views.state_json, name="state-json"),
     path("api/sim/", views.sim_api, name="sim-api"),
     path("healthz", views.healthz, name="healthz"),
+    path("tours/", tour_views.tour_list, name="tour-list"),
+    path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
+    path("follow/start/", tour_views.follow_start, name="follow-start"),
+    path("follow/<slug:room>/", tour_views.follow_page, name="follow-page"),
+    path("follow/<slug:room>/state/", tour_views.room_state, name="room-state"),
+    path("i18n/", include("django.conf.urls.i18n")),
     re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]

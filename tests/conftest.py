@@ -46,10 +46,14 @@ def _free_port() -> int:
 class ServerProcess:
     """A real daphne serving the explorer, as `make run` does, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str] | None = None):
+    def __init__(self, env: dict[str, str] | None = None, database: Path | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **(env or {})}
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **(env or {})}
+        if database is not None:
+            self.env["EXPLORER_DB_PATH"] = str(database)
+            self.manage("migrate", "--noinput", "-v0")
+        full_env = self.env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "explorer.asgi:application"],
             cwd=ROOT,
@@ -58,6 +62,13 @@ class ServerProcess:
             stderr=subprocess.PIPE,
         )
         self._wait_ready()
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against this server's database and settings."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -81,8 +92,8 @@ class ServerProcess:
 
 
 @pytest.fixture
-def server() -> Iterator[ServerProcess]:
-    process = ServerProcess()
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(database=tmp_path / "explorer.sqlite3")
     yield process
     process.stop()
 
@@ -117,3 +128,13 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests leave screenshots for people to look at (not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -15,6 +15,7 @@ let retryDelay = 500;
 let reloadTimer = null;
 
 function setLive(state, text) {
+  if (!liveStatus) return;
   liveStatus.dataset.state = state;
   liveStatus.textContent = text;
 }
@@ -55,6 +56,7 @@ function reloadDiagram() {
 }
 
 function addEvent(message) {
+  if (!timeline) return;
   const item = document.createElement("li");
   item.className = message.severity || "Normal";
   const time = document.createElement("time");
@@ -109,6 +111,7 @@ function onMessage(event) {
     return;
   }
   seq = message.seq;
+  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
   setClock(message.time);
   if (message.type === "event") addEvent(message);
   else {
