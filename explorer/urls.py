@@ -2,13 +2,14 @@
 
 from django.urls import include, path, re_path
 
-from explorer.web import tour_views, views
+from explorer.web import dashboard_views, tour_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/state.json", views.state_json, name="state-json"),
     path("api/sim/", views.sim_api, name="sim-api"),
     path("healthz", views.healthz, name="healthz"),
+    path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
     path("tours/", tour_views.tour_list, name="tour-list"),
     path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
     path("follow/start/", tour_views.follow_start, name="follow-start"),

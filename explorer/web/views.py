@@ -35,6 +35,8 @@ async def _state_copy() -> tuple[int, Any, Any]:
 async def index(request: HttpRequest) -> HttpResponse:
     seq, state, runtime = await _state_copy()
     svg = await asyncio.to_thread(renderer.svg, state, "overview")
+    from explorer.web.dashboard_views import dashboard_context
+
     context = {
         "svg": _inline(svg),
         "state": state,
@@ -43,6 +45,7 @@ async def index(request: HttpRequest) -> HttpResponse:
         "speeds": SPEEDS,
         "source_error": runtime.error,
         "summary": _health_summary(state),
+        **dashboard_context(state, request.GET.get("namespace")),
     }
     return render(request, "web/index.html", context)
 

@@ -1,4 +1,4 @@
-// Keeps the page's diagram, health summary and timeline in step with /ws/events/.
+// Keeps the page's diagram and health summary in step with /ws/events/, and re-dispatches every message.
 // State-only changes restyle the SVG element already on the page; topology
 // changes (a pod added, moved or removed) refetch the diagram, whose layout the
 // server caches. A gap in seq, or a reconnect, resyncs from the snapshot.
@@ -6,7 +6,6 @@
 const GLYPH = { ok: "✔", warning: "▲", error: "✖", unknown: "?" };
 const HEALTHS = Object.keys(GLYPH);
 const diagram = document.getElementById("diagram");
-const timeline = document.getElementById("timeline");
 const liveStatus = document.getElementById("live-status");
 const components = new Map();
 let seq = null;
@@ -55,24 +54,6 @@ function reloadDiagram() {
   }, 300);
 }
 
-function addEvent(message) {
-  if (!timeline) return;
-  const item = document.createElement("li");
-  item.className = message.severity || "Normal";
-  const time = document.createElement("time");
-  time.dateTime = message.time;
-  time.textContent = message.time.slice(11, 19);
-  const reason = document.createElement("span");
-  reason.className = "reason";
-  reason.textContent = message.reason;
-  const text = document.createElement("div");
-  text.textContent = `${message.involved}: ${message.message}`;
-  item.append(time, reason, text);
-  timeline.prepend(item);
-  const limit = Number(timeline.dataset.limit || 200);
-  while (timeline.children.length > limit) timeline.lastElementChild.remove();
-}
-
 function setClock(time) {
   const clock = document.getElementById("sim-clock");
   if (clock && time) clock.textContent = time;
@@ -104,6 +85,7 @@ function onMessage(event) {
     for (const c of message.components) components.set(c.id, c);
     reloadDiagram();
     updateSummary();
+    document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
     return;
   }
   if (seq !== null && message.seq !== seq + 1) {
@@ -111,13 +93,13 @@ function onMessage(event) {
     return;
   }
   seq = message.seq;
-  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
   setClock(message.time);
-  if (message.type === "event") addEvent(message);
-  else {
+  if (message.type !== "event") {
     applyChange(message);
     updateSummary();
   }
+  // Other modules (timeline, dashboard, tours) listen here instead of opening sockets of their own.
+  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
 }
 
 function connect() {
