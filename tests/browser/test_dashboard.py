@@ -56,7 +56,8 @@ def test_the_timeline_filters_and_pauses_without_losing_events(server, page):
     page.select_option("#timeline-controls [name=kind]", "")
     page.fill("#timeline-controls [name=reason]", "Scheduled")
     reasons = page.locator("#timeline li:not([hidden])").evaluate_all("els => els.map(e => e.dataset.reason)")
-    assert reasons and set(reasons) == {"Scheduled"}
+    assert reasons, "no Scheduled event in the timeline"
+    assert set(reasons) == {"Scheduled"}
     page.fill("#timeline-controls [name=reason]", "")
 
     page.click("#timeline-pause")
