@@ -50,6 +50,16 @@ class ClusterState:
     def __len__(self) -> int:
         return len(self.components)
 
+    def only_namespace(self, namespace: str) -> ClusterState:
+        """The cluster-scoped components plus the namespaced ones of `namespace`: what a namespace filter shows."""
+        kept = ClusterState(
+            (c for c in self.components.values() if c.namespace is None or c.namespace == namespace),
+            cluster=self.cluster,
+            source=self.source,
+        )
+        kept.health_since = {k: v for k, v in self.health_since.items() if k in kept.components}
+        return kept
+
     def get(self, component_id: str) -> Component | None:
         return self.components.get(component_id)
 

@@ -59,9 +59,20 @@ function setClock(time) {
   if (clock && time) clock.textContent = time;
 }
 
+// With a namespace filter, other namespaces' pods and claims are not drawn and need no redraw.
+function shown(component) {
+  const only = diagram.dataset.namespace;
+  return !only || !component.namespace || component.namespace === only;
+}
+
 function applyChange(message) {
   const component = message.component;
   const before = components.get(component.id);
+  if (!shown(component)) {
+    if (message.type === "removed") components.delete(component.id);
+    else components.set(component.id, component);
+    return;
+  }
   if (message.type === "removed") {
     components.delete(component.id);
     reloadDiagram();
