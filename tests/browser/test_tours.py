@@ -1,5 +1,7 @@
 """Tours as a learner and a class use them: the keyboard, two languages, projector mode, presenter-follow."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -90,3 +92,28 @@ def test_followers_move_with_the_presenter_and_cannot_drive(server, browser):
     late = browser.new_context().new_page()
     late.goto(f"{server.url}/follow/{room}/")
     expect(late.locator("#tour")).to_have_attribute("data-step", "3")
+
+
+def test_try_it_runs_the_simulator_and_offers_the_next_step_only_after_the_effect(server, page):
+    page.goto(f"{server.url}/tours/node-failure/2/")
+    next_link = page.locator("#tour-next")
+    expect(next_link).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("ArrowRight")  # not yet: the node has not failed
+    expect(page.locator("#tour")).to_have_attribute("data-step", "2")
+    status = page.evaluate(
+        """async () => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const r = await fetch("/api/sim/", {method: "POST", body: JSON.stringify({action: "speed", value: 100}),
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token}});
+            return r.status;
+        }"""
+    )
+    assert status == 200
+    page.click("#try-it")
+    expect(page.locator("#try-status")).to_contain_text("NodeNotReady", timeout=10_000)
+    node = page.locator('[id="node/worker-1"]')
+    expect(node).to_have_class(re.compile(r"\bhealth-error\b"))
+    expect(node).to_have_class(re.compile(r"\btour-focus\b"))
+    expect(next_link).not_to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tour")).to_have_attribute("data-step", "3")
