@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
 import os
 import socket
 import subprocess
@@ -63,6 +65,20 @@ class ServerProcess:
         )
         self._wait_ready()
 
+    def sim(self, payload: dict[str, object]) -> dict[str, object]:
+        """POST a simulation command as a script would: the csrftoken cookie and its X-CSRFToken header."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(f"{self.url}/api/sim/", timeout=10).read()
+        token = next(c.value for c in jar if c.name == "csrftoken")
+        request = urllib.request.Request(
+            f"{self.url}/api/sim/",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+        with opener.open(request, timeout=10) as response:
+            return json.loads(response.read())
+
     def manage(self, *args: str) -> str:
         """Run a management command against this server's database and settings."""
         done = subprocess.run(
@@ -91,11 +107,20 @@ class ServerProcess:
             self.process.kill()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(database=tmp_path / "explorer.sqlite3")
+@pytest.fixture(scope="session")
+def _shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(database=tmp_path_factory.mktemp("server") / "explorer.sqlite3")
     yield process
     process.stop()
+
+
+@pytest.fixture
+def server(_shared_server: ServerProcess) -> ServerProcess:
+    """One real server for the browser tests, its simulation put back to the start before each test."""
+    _shared_server.sim({"action": "resume"})
+    _shared_server.sim({"action": "speed", "value": 1})
+    _shared_server.sim({"action": "reset"})
+    return _shared_server
 
 
 @pytest.fixture(scope="module")
