@@ -54,9 +54,13 @@ function reloadDiagram() {
   }, 300);
 }
 
+// The time of the newest change: simulated time, a recording's time, or the cluster's own.
 function setClock(time) {
+  if (!time) return;
   const clock = document.getElementById("sim-clock");
-  if (clock && time) clock.textContent = time;
+  if (clock) clock.textContent = time;
+  const asOf = document.getElementById("cluster-time");
+  if (asOf) asOf.textContent = time.replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
 // With a namespace filter, other namespaces' pods and claims are not drawn and need no redraw.

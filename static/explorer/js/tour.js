@@ -78,7 +78,17 @@ function applyHighlight() {
     element.classList.toggle("tour-dim", selectors.length > 0 && !hit);
     if (hit) focused.push(element);
   }
-  zoomTo(svg, focused);
+  // The whole view by default (a class sees where the part sits); Z zooms to the highlight and back.
+  zoomTo(svg, zoomed ? focused : []);
+}
+
+let zoomed = false;
+
+function toggleZoom() {
+  zoomed = !zoomed;
+  const button = document.getElementById("tour-zoom");
+  if (button) button.setAttribute("aria-pressed", String(zoomed));
+  applyHighlight();
 }
 
 async function showView(view) {
@@ -155,6 +165,7 @@ function onClusterMessage(message) {
 async function onPanel() {
   const current = panel();
   if (!current) return;
+  document.getElementById("tour-zoom")?.setAttribute("aria-pressed", String(zoomed));
   waitingFor = null;
   await showView(current.dataset.view);
   applyHighlight();
@@ -185,12 +196,17 @@ document.addEventListener("keydown", (event) => {
     go(document.getElementById("tour-prev"));
   } else if (event.key === "Escape") {
     location.assign(current.dataset.exit);
+  } else if (event.key === "z" || event.key === "Z") {
+    toggleZoom();
   }
 });
 
 // htmx would follow a link that only looks disabled: stop it while a try-it is pending.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.elt.getAttribute?.("aria-disabled") === "true") event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("#tour-zoom")) toggleZoom();
 });
 document.addEventListener("htmx:load", (event) => {
   if (event.detail.elt.id === "tour") onPanel();
