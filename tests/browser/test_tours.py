@@ -53,6 +53,8 @@ def test_projector_mode_fits_1024x768_without_scrolling(server, browser, artifac
         assert overflow == [0, 0], f"{slug} ({theme}) scrolls by {overflow}"
         panel = page.locator("#tour").bounding_box()
         assert panel["y"] + panel["height"] <= 768, "the panel is cut off"
+        inner = page.locator("#tour").evaluate("el => el.scrollHeight - el.clientHeight")
+        assert inner <= 0, f"{slug} ({theme}): the panel scrolls by {inner}px"
         context.close()
 
 
@@ -117,3 +119,18 @@ def test_try_it_runs_the_simulator_and_offers_the_next_step_only_after_the_effec
     expect(next_link).not_to_have_attribute("aria-disabled", "true")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#tour")).to_have_attribute("data-step", "3")
+
+
+@pytest.mark.parametrize("slug", list(load_tours()))
+def test_every_step_fits_the_projector_panel_in_both_languages(server, browser, slug):
+    for language in LANGUAGES:
+        context = browser.new_context(
+            viewport={"width": 1024, "height": 768}, extra_http_headers={"Accept-Language": language}
+        )
+        page = context.new_page()
+        for step in load_tours()[slug].steps:
+            page.goto(f"{server.url}/tours/{slug}/{step.number}/?projector=1")
+            expect(page.locator("#tour-title")).to_be_visible()
+            inner = page.locator("#tour").evaluate("el => el.scrollHeight - el.clientHeight")
+            assert inner <= 0, f"{slug} step {step.number} ({language}): the panel scrolls by {inner}px"
+        context.close()
