@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import graphviz
 
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
+from explorer.diagrams.paint import Paint, ViewPlan, clip, component_lines
 from explorer.diagrams.style import EDGE_STYLE, FONT, HEALTH_GLYPH
 from explorer.model import Component, Edge, EdgeKind, Health
 
@@ -74,7 +74,7 @@ def new_graph(name: str, title: str) -> graphviz.Digraph:
 
 def title_of(c: Component) -> str:
     if c.kind == "pod":
-        return f"{c.namespace}/{c.name}" if c.namespace not in {None, "default"} else c.name
+        return clip(f"{c.namespace}/{c.name}" if c.namespace not in {None, "default"} else c.name, 36)
     if c.kind in {"pv", "pvc", "storageclass", "registry"}:
         return f"{KIND_LABEL[c.kind]}\n{c.name}"
     if c.kind in {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}:

@@ -50,6 +50,8 @@ POD_DETAIL_LIMIT = 12
 NODE_DETAIL_LIMIT = 60
 # Past this many PVs plus PVCs, the overview draws storage as counts per StorageClass.
 STORAGE_DETAIL_LIMIT = 60
+# Pods stand in columns of this many beside their node's runtime.
+PODS_PER_COLUMN = 4
 # How many unhealthy things a summary box names; the rest are counted.
 UNHEALTHY_LINES = 5
 
@@ -212,6 +214,8 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     by_kind: dict[str, list[Component]] = facts["by_kind"]
     pods_on: dict[str, list[Component]] = facts["pods_on"]
     graph = new_graph("overview", f"cluster {state.cluster} ({state.source}): overview")
+    # Left to right: control plane, nodes (stacked, so a few fill a 16:9 or 4:3 screen), storage and registries.
+    graph.attr(rankdir="LR", ranksep="0.5")
     nodes = by_kind.get("node", [])
     cp_nodes = [n for n in nodes if n.detail.get("role") == "control-plane"]
     workers = [n for n in nodes if n not in cp_nodes]
@@ -252,9 +256,9 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             runtime = f"runtime/{node.name}"
             if len(node_pods) <= POD_DETAIL_LIMIT:
                 for i, p in enumerate(node_pods):
-                    add_component(box, p, paint, 2.6)
-                    # Invisible: stacks the pods under the runtime that runs them, three to a row.
-                    above = runtime if i < 3 else node_pods[i - 3].id
+                    add_component(box, p, paint, 2.9)
+                    # Invisible: lines the pods up beside the runtime that runs them, four to a column.
+                    above = runtime if i < PODS_PER_COLUMN else node_pods[i - PODS_PER_COLUMN].id
                     if above in drawn_ids:
                         box.edge(above, p.id, style="invis")
             else:
@@ -278,7 +282,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             for node in workers:
                 node_with_members(wk, node, NODE_AGENT_KINDS)
             for p in pods_on.get("", []):  # not yet scheduled: drawn apart from every node
-                add_component(wk, p, paint, 2.6)
+                add_component(wk, p, paint, 2.9)
         else:
             _draw_groups(wk, graph, plan, paint)
 

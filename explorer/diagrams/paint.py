@@ -91,8 +91,8 @@ def _container_lines(c: Component) -> list[str]:
                 state = item.get("state") or item.get("status") or "unknown"
                 lines.append(f"▸ {item.get('name', '?')}: {state}")
         return lines
-    # Without per-container status the pod's phase is all there is: say so, do not invent one.
-    return [f"▸ {image} (pod {c.status})" for image in c.detail.get("images", ())]
+    # Without per-container status only the images are known: the pod's status line says the rest.
+    return [f"▸ image {image}" for image in c.detail.get("images", ())]
 
 
 class Paint:
