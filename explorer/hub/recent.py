@@ -33,6 +33,10 @@ class RecentEvents:
         while len(self._events) > self.max_components:
             self._events.popitem(last=False)
 
+    def involved(self) -> list[str]:
+        """The components it remembers events of, most recently mentioned last."""
+        return list(self._events)
+
     def of(self, component_id: str) -> list[dict[str, Any]]:
         """Newest first."""
         return list(reversed(self._events.get(component_id, ())))
