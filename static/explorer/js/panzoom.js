@@ -40,7 +40,8 @@ function zoom(factor, clientX, clientY) {
 function fit() {
   const s = svg();
   if (!s) return;
-  s.setAttribute("viewBox", fullBox(s).join(" "));
+  fullBox(s);
+  s.setAttribute("viewBox", s.dataset.fullBox);
   zoomed = null;
 }
 
