@@ -50,8 +50,8 @@ POD_DETAIL_LIMIT = 12
 NODE_DETAIL_LIMIT = 60
 # Past this many PVs plus PVCs, the overview draws storage as counts per StorageClass.
 STORAGE_DETAIL_LIMIT = 60
-# Pods stand in columns of this many beside their node's runtime.
-PODS_PER_COLUMN = 4
+# Pods stand in rows of this many under their node's runtime.
+PODS_PER_ROW = 2
 # How many unhealthy things a summary box names; the rest are counted.
 UNHEALTHY_LINES = 5
 
@@ -214,8 +214,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     by_kind: dict[str, list[Component]] = facts["by_kind"]
     pods_on: dict[str, list[Component]] = facts["pods_on"]
     graph = new_graph("overview", f"cluster {state.cluster} ({state.source}): overview")
-    # Left to right: control plane, nodes (stacked, so a few fill a 16:9 or 4:3 screen), storage and registries.
-    graph.attr(rankdir="LR", ranksep="0.5")
+    graph.attr(ranksep="0.45", nodesep="0.2")
     nodes = by_kind.get("node", [])
     cp_nodes = [n for n in nodes if n.detail.get("role") == "control-plane"]
     workers = [n for n in nodes if n not in cp_nodes]
@@ -257,8 +256,9 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             if len(node_pods) <= POD_DETAIL_LIMIT:
                 for i, p in enumerate(node_pods):
                     add_component(box, p, paint, 2.9)
-                    # Invisible: lines the pods up beside the runtime that runs them, four to a column.
-                    above = runtime if i < PODS_PER_COLUMN else node_pods[i - PODS_PER_COLUMN].id
+                    # Invisible: stacks the pods under the runtime that runs them, two to a row,
+                    # so a node stays narrow and a few nodes fit a 4:3 projector side by side.
+                    above = runtime if i < PODS_PER_ROW else node_pods[i - PODS_PER_ROW].id
                     if above in drawn_ids:
                         box.edge(above, p.id, style="invis")
             else:
@@ -285,6 +285,20 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 add_component(wk, p, paint, 2.9)
         else:
             _draw_groups(wk, graph, plan, paint)
+
+    # Invisible: the workers hang below the whole control plane rather than beside
+    # its members, which keeps the picture about as wide as it is tall.
+    anchor = next((f"runtime/{n.name}" for n in cp_nodes if f"runtime/{n.name}" in drawn_ids), None)
+    anchor = anchor or next((c.id for c in by_kind.get("apiserver", [])), None)
+    if anchor:
+        if facts["grouped"]:
+            tops = [_group_id(key) for key in sorted(facts["groups"])]
+        else:
+            tops = [f"{kind}/{n.name}" for n in workers for kind in ("kubelet", "kube-proxy")]
+            tops += [p.id for p in pods_on.get("", [])]
+        for top in tops:
+            if top in drawn_ids or top.startswith("node-group/"):
+                graph.edge(anchor, top, style="invis")
 
     with graph.subgraph(name="cluster_storage") as st:
         st.attr(id="layer-storage", label="Storage", style="rounded", fontname=FONT, fontsize="13")
