@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import graphviz
@@ -21,7 +20,7 @@ from explorer.diagrams.elements import (
 from explorer.diagrams.overview import unhealthy_lines
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines
 from explorer.diagrams.style import FONT
-from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.model import ClusterState, Component, EdgeKind, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS
 from explorer.model.state import topology_key
 
@@ -32,20 +31,22 @@ CLIENT_AGENTS = (("kubelet", "kubelets"), ("kube-proxy", "kube-proxies"))
 
 def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
     members: list[Component] = []
-    agents: dict[str, dict[str, Any]] = {kind: {"counts": Counter(), "bad": []} for kind, _ in CLIENT_AGENTS}
+    drawn: list[Component] = []
+    signature: list[Any] = []
+    plan = ViewPlan("control-plane", state, drawn, signature, {"members": members})
+    agent_kinds = {kind for kind, _ in CLIENT_AGENTS}
     for c in state.components.values():
         if c.kind in CONTROL_PLANE_KINDS:
             members.append(c)
-        elif c.kind in agents:
-            agents[c.kind]["counts"][c.health] += 1
-            if c.health is not Health.OK:
-                agents[c.kind]["bad"].append(c)
+        elif c.kind in agent_kinds:
+            plan.count("agents", c.kind, c)
     hosts = {c.parent for c in members if c.parent}
     nodes = [n for n in (state.components.get(h) for h in sorted(hosts)) if n is not None and n.kind == "node"]
-    drawn = sorted(members + nodes, key=lambda c: c.id)
-    signature: list[Any] = [(topology_key(c), len(component_lines(c))) for c in drawn]
-    signature.append(("agents", tuple(kind for kind, _ in CLIENT_AGENTS if agents[kind]["counts"])))
-    return ViewPlan("control-plane", state, drawn, signature, {"agents": agents, "nodes": nodes, "members": members})
+    drawn.extend(sorted(members + nodes, key=lambda c: c.id))
+    signature.extend((topology_key(c), len(component_lines(c))) for c in drawn)
+    signature.append(("agents", tuple(sorted(plan.tally("agents").counts))))
+    plan.facts["nodes"] = nodes
+    return plan
 
 
 def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
@@ -81,27 +82,26 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 for cid in ids:
                     row.node(cid)
 
-    add_state_edges(graph, state.edges, {c.id for c in plan.drawn})
+    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
     apiservers = [c for c in members if c.kind == "apiserver"]
-    agents: dict[str, dict[str, Any]] = plan.facts["agents"]
+    agents = plan.tally("agents").counts
     with graph.subgraph(name="cluster_clients") as clients:
         clients.attr(id="layer-clients", label="node agents (all nodes)", style="rounded", fontname=FONT)
         for kind, plural in CLIENT_AGENTS:
-            if not agents[kind]["counts"]:
+            if kind not in agents:
                 continue
-
-            def of(p: ViewPlan, kind: str = kind) -> dict[str, Any]:
-                return p.facts["agents"][kind]
-
             add_summary(
                 clients,
                 f"agents/{kind}",
                 paint,
-                lambda p, kind=kind: worst(of(p, kind)["counts"]),
+                lambda p, kind=kind: worst(p.tally("agents").of(kind)),
                 plural,
                 [
-                    lambda p, kind=kind, plural=plural: counts_text(plural, of(p, kind)["counts"]),
-                    *((lambda p, kind=kind, i=i: unhealthy_lines(of(p, kind)["bad"], 3)[i]) for i in range(3)),
+                    lambda p, kind=kind, plural=plural: counts_text(plural, p.tally("agents").of(kind)),
+                    *(
+                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3)[i])
+                        for i in range(3)
+                    ),
                 ],
                 kind="agents",
             )

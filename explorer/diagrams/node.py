@@ -11,7 +11,7 @@ from explorer.diagrams.elements import add_component, add_state_edges, new_graph
 from explorer.diagrams.overview import group_of
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines
 from explorer.diagrams.style import FONT
-from explorer.model import ClusterState, Component, EdgeKind
+from explorer.model import ClusterState, Component, derive_edges
 from explorer.model.ids import NODE_AGENT_KINDS
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
@@ -88,6 +88,5 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             for c in f["registries"]:
                 add_component(rg, c, paint)
     drawn = {c.id for c in plan.drawn}
-    edges = [e for e in state.edges if e.kind is not EdgeKind.RUNS_ON and (e.source in drawn and e.target in drawn)]
-    add_state_edges(graph, edges, drawn)
+    add_state_edges(graph, derive_edges(plan.drawn), drawn)
     return graph

@@ -12,6 +12,7 @@ claims, storage is drawn per StorageClass as counts.
 from __future__ import annotations
 
 from collections import Counter
+from operator import methodcaller
 from typing import Any
 
 import graphviz
@@ -28,7 +29,7 @@ from explorer.diagrams.elements import (
 )
 from explorer.diagrams.paint import Paint, ViewPlan, clip
 from explorer.diagrams.style import FONT, HEALTH_GLYPH
-from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.model import ClusterState, Component, EdgeKind, Health, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
@@ -101,6 +102,7 @@ def plan_overview(state: ClusterState, arg: str | None = None) -> ViewPlan:
     signature: list[Any] = [("grouped", grouped, "storage", storage_detailed)]
     facts: dict[str, Any] = {"by_kind": by_kind, "pods_on": pods_on, "grouped": grouped}
     facts["storage_detailed"] = storage_detailed
+    plan = ViewPlan("overview", state, drawn, signature, facts)
 
     for kind in CONTROL_PLANE_KINDS:
         drawn.extend(by_kind.get(kind, []))
@@ -109,18 +111,22 @@ def plan_overview(state: ClusterState, arg: str | None = None) -> ViewPlan:
     if storage_detailed:
         drawn.extend(storage)
     else:
-        facts["volumes"] = volume_facts(by_kind)
-        signature.append(("storage-summary", tuple(sorted(facts["volumes"]))))
+        facts["volume_classes"] = count_volumes(plan, by_kind)
+        signature.append(("storage-summary", tuple(facts["volume_classes"])))
+
+    def pods_of(node_id: str) -> None:
+        node_pods = sorted(pods_on.get(node_id, []), key=lambda c: c.id)
+        pods_on[node_id] = node_pods
+        if len(node_pods) <= POD_DETAIL_LIMIT:
+            drawn.extend(node_pods)
+        else:
+            signature.append(("pods-of", node_id))
+            plan.count_all("pods-of", node_id, node_pods)
 
     if not grouped:
         for n in nodes:
             drawn.append(n)
-            node_pods = sorted(pods_on.get(n.id, []), key=lambda c: c.id)
-            pods_on[n.id] = node_pods
-            if len(node_pods) <= POD_DETAIL_LIMIT:
-                drawn.extend(node_pods)
-            else:
-                signature.append(("pods-of", n.id))
+            pods_of(n.id)
         for kind in NODE_AGENT_KINDS:
             drawn.extend(by_kind.get(kind, []))
         drawn.extend(sorted(pods_on.get("", []), key=lambda c: c.id))
@@ -130,66 +136,79 @@ def plan_overview(state: ClusterState, arg: str | None = None) -> ViewPlan:
             drawn.extend(c for c in by_kind.get(kind, []) if c.parent in cp_nodes)
         for n in nodes:
             if n.id in cp_nodes:
-                node_pods = sorted(pods_on.get(n.id, []), key=lambda c: c.id)
-                if len(node_pods) <= POD_DETAIL_LIMIT:
-                    drawn.extend(node_pods)
-                else:
-                    signature.append(("pods-of", n.id))
-        groups = _group_facts(workers, by_kind, pods_on, storage_detailed)
+                pods_of(n.id)
+        groups = _count_groups(plan, workers, by_kind, pods_on, storage_detailed)
         facts["groups"] = groups
         for key, g in sorted(groups.items()):
             signature.append(("group", key, g["size"], tuple(sorted(g["pulls"])), tuple(sorted(g["mounts"]))))
+        plan.count_all("pods-of", "", pods_on.get("", []))
         signature.append(("unscheduled", bool(pods_on.get(""))))
 
     zones = Counter(group_of(n)[0] for n in nodes)
     facts["zones"] = zones
     signature.append(("zones", tuple(sorted(zones.items()))))
     signature.extend(topology_key(c) for c in sorted(drawn, key=lambda c: c.id))
-    return ViewPlan("overview", state, drawn, signature, facts)
+    return plan
 
 
-def _group_facts(
+_get_images = methodcaller("get", "images", ())
+
+
+def _count_groups(
+    plan: ViewPlan,
     workers: list[Component],
     by_kind: dict[str, list[Component]],
     pods_on: dict[str, list[Component]],
     storage_detailed: bool,
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per group of worker nodes: its size and edges (topology), and tallies of its nodes, pods and agents."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     group_of_node: dict[str, tuple[str, str]] = {}
     registries = {c.name for c in by_kind.get("registry", [])}
     claims = {c.id for c in by_kind.get("pvc", [])} if storage_detailed else set()
     registry_cache: dict[str, str] = {}
+    count = plan.count
     for n in workers:
         key = group_of(n)
         group_of_node[n.id] = key
-        g = groups.setdefault(
-            key, {"size": 0, "nodes": Counter(), "pods": Counter(), "bad": [], "pulls": set(), "mounts": set()}
-        )
+        g = groups.setdefault(key, {"size": 0, "pulls": set(), "mounts": set()})
         g["size"] += 1
-        g["nodes"][n.health] += 1
-        if n.health is not Health.OK:
-            g["bad"].append(n)
+        count("group-nodes", key, n)
         node_pods = pods_on.get(n.id, ())
-        g["pods"].update(p.health for p in node_pods)
-        for p in node_pods:
-            if p.health is not Health.OK:
-                g["bad"].append(p)
-            for image in p.detail.get("images", ()):
+        plan.count_all("group-pods", key, node_pods)
+        details = [p.detail for p in node_pods]
+        # Distinct image lists first: thousands of pods share a handful of them.
+        for images in set(map(tuple, map(_get_images, details))):
+            for image in images:
                 host = registry_cache.get(image)
                 if host is None:
                     host = registry_cache[image] = registry_of(image)
                 if host in registries:
                     g["pulls"].add(f"registry/{host}")
-            for claim in p.detail.get("claims", ()):
-                pvc = f"pvc/{p.namespace}/{claim}"
-                if pvc in claims:
-                    g["mounts"].add(pvc)
+        if claims:
+            for p in node_pods:
+                for claim in p.detail.get("claims", ()):
+                    pvc = f"pvc/{p.namespace}/{claim}"
+                    if pvc in claims:
+                        g["mounts"].add(pvc)
     for kind in NODE_AGENT_KINDS:
         for agent in by_kind.get(kind, []):
             key = group_of_node.get(agent.parent or "")
-            if key is not None and agent.health is not Health.OK:
-                groups[key]["bad"].append(agent)
+            if key is not None:
+                count("group-agents", key, agent)
     return groups
+
+
+def count_volumes(plan: ViewPlan, by_kind: dict[str, list[Component]]) -> list[str]:
+    """Tally PVs and PVCs per StorageClass; returns the classes, sorted."""
+    classes: set[str] = set()
+    for kind in ("pv", "pvc"):
+        for v in by_kind.get(kind, []):
+            sc = str(v.detail.get("storageClass") or "no class")
+            classes.add(sc)
+            plan.count(kind, sc, v)
+            plan.count("volumes", sc, v)
+    return sorted(classes)
 
 
 def drawn_in_overview(state: ClusterState) -> list[Component]:
@@ -222,22 +241,15 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
 
     def pods_summary(box: graphviz.Digraph, node: Component) -> None:
         nid = node.id
-
-        def pods(p: ViewPlan) -> list[Component]:
-            return p.facts["pods_on"].get(nid, [])
-
         add_summary(
             box,
             f"pods-of/{node.name}",
             paint,
-            lambda p: worst(Counter(c.health for c in pods(p))),
+            lambda p: worst(p.tally("pods-of").of(nid)),
             "pods",
             [
-                lambda p: counts_text("pods", Counter(c.health for c in pods(p))),
-                *(
-                    (lambda p, i=i: unhealthy_lines([c for c in pods(p) if c.health is not Health.OK], 3)[i])
-                    for i in range(3)
-                ),
+                lambda p: counts_text("pods", p.tally("pods-of").of(nid)),
+                *((lambda p, i=i: unhealthy_lines(p.tally("pods-of").unhealthy(nid, p.state), 3)[i]) for i in range(3)),
             ],
             width=2.9,
             kind="pods",
@@ -333,7 +345,10 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         if anchors:
             graph.edge(anchors[0], f"zone/{zone}", style="invis")
 
-    add_state_edges(graph, state.edges, drawn_ids)
+    # A summarised node's pods still pull images through its runtime: a small cluster
+    # takes every edge of the state; a grouped one only those between what it draws.
+    edges = derive_edges(plan.drawn) if facts["grouped"] else state.edges
+    add_state_edges(graph, edges, drawn_ids)
     return graph
 
 
@@ -343,16 +358,12 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
     for key in sorted(groups):
         gid = _group_id(key)
 
-        def group(p: ViewPlan, key: tuple[str, str] = key) -> dict[str, Any]:
-            return p.facts["groups"][key]
-
         def health(p: ViewPlan, key: tuple[str, str] = key) -> Health:
-            g = group(p, key)
-            if g["nodes"].get(Health.ERROR):
+            nodes, pods = p.tally("group-nodes").of(key), p.tally("group-pods").of(key)
+            if nodes.get(Health.ERROR):
                 return Health.ERROR
-            bad = g["nodes"] + g["pods"]
-            bad[Health.OK] = 0
-            return Health.WARNING if sum(bad.values()) else Health.OK
+            unhealthy = sum(nodes.values()) + sum(pods.values()) - nodes[Health.OK] - pods[Health.OK]
+            return Health.WARNING if unhealthy else Health.OK
 
         add_summary(
             wk,
@@ -361,10 +372,19 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             health,
             f"{groups[key]['size']} nodes · {key[0]} · pool {key[1]}",
             [
-                lambda p, key=key: counts_text("nodes", group(p, key)["nodes"]),
-                lambda p, key=key: counts_text("pods", group(p, key)["pods"]),
+                lambda p, key=key: counts_text("nodes", p.tally("group-nodes").of(key)),
+                lambda p, key=key: counts_text("pods", p.tally("group-pods").of(key)),
                 *(
-                    (lambda p, key=key, i=i: unhealthy_lines(group(p, key)["bad"], UNHEALTHY_LINES)[i])
+                    (
+                        lambda p, key=key, i=i: unhealthy_lines(
+                            [
+                                c
+                                for tally in ("group-nodes", "group-agents", "group-pods")
+                                for c in p.tally(tally).unhealthy(key, p.state)
+                            ],
+                            UNHEALTHY_LINES,
+                        )[i]
+                    )
                     for i in range(UNHEALTHY_LINES)
                 ),
             ],
@@ -383,41 +403,28 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             wk,
             "pods-unscheduled",
             paint,
-            lambda p: Health.WARNING if p.facts["pods_on"].get("") else Health.OK,
+            lambda p: worst(p.tally("pods-of").of("")),
             "waiting for a node",
-            [lambda p: counts_text("pods", Counter(c.health for c in p.facts["pods_on"].get("", [])))],
+            [lambda p: counts_text("pods", p.tally("pods-of").of(""))],
             kind="pods",
         )
 
 
-def volume_facts(by_kind: dict[str, list[Component]]) -> dict[str, dict[str, Any]]:
-    volumes: dict[str, dict[str, Any]] = {}
-    for kind in ("pv", "pvc"):
-        for v in by_kind.get(kind, []):
-            sc = str(v.detail.get("storageClass") or "no class")
-            facts = volumes.setdefault(sc, {"pv": Counter(), "pvc": Counter(), "bad": []})
-            facts[kind][v.health] += 1
-            if v.health is not Health.OK:
-                facts["bad"].append(v)
-    return volumes
-
-
 def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> None:
-    for sc in sorted(plan.facts["volumes"]):
-
-        def of(p: ViewPlan, sc: str = sc) -> dict[str, Any]:
-            return p.facts["volumes"].get(sc) or {"pv": Counter(), "pvc": Counter(), "bad": []}
-
+    for sc in plan.facts["volume_classes"]:
         add_summary(
             st,
             f"volumes-of/{sc}",
             paint,
-            lambda p, sc=sc: worst(of(p, sc)["pv"] + of(p, sc)["pvc"]),
+            lambda p, sc=sc: worst(p.tally("volumes").of(sc)),
             f"volumes of class {sc}",
             [
-                lambda p, sc=sc: counts_text("PVs", of(p, sc)["pv"]),
-                lambda p, sc=sc: counts_text("PVCs", of(p, sc)["pvc"]),
-                *((lambda p, sc=sc, i=i: unhealthy_lines(of(p, sc)["bad"], 3)[i]) for i in range(3)),
+                lambda p, sc=sc: counts_text("PVs", p.tally("pv").of(sc)),
+                lambda p, sc=sc: counts_text("PVCs", p.tally("pvc").of(sc)),
+                *(
+                    (lambda p, sc=sc, i=i: unhealthy_lines(p.tally("volumes").unhealthy(sc, p.state), 3)[i])
+                    for i in range(3)
+                ),
             ],
             kind="volumes",
         )

@@ -11,7 +11,8 @@ state-only change refills the slots and never runs Graphviz again.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape
@@ -21,7 +22,7 @@ from typing import Any
 from explorer.diagrams.style import HEALTH_FILL, status_text
 from explorer.model import ClusterState, Component, Health
 
-__all__ = ["Paint", "SvgTemplate", "ViewPlan", "component_lines"]
+__all__ = ["Paint", "SvgTemplate", "Tally", "ViewPlan", "component_lines"]
 
 # The page and a downloaded SVG share one stylesheet: the file embeds it so it stands alone.
 SVG_STYLE_PATH = Path(__file__).resolve().parents[2] / "static" / "explorer" / "css" / "diagram.css"
@@ -30,12 +31,59 @@ SVG_STYLE_PATH = Path(__file__).resolve().parents[2] / "static" / "explorer" / "
 LINE_CHARS = 40
 
 
+class Tally:
+    """Counts by health per bucket, and which members are unhealthy, kept in step by `move`.
+
+    Summary boxes read their numbers from tallies, so a state-only change moves
+    a count from one health to another without rescanning the cluster.
+    """
+
+    __slots__ = ("bad", "counts")
+
+    def __init__(self) -> None:
+        self.counts: dict[Hashable, Counter[Health]] = {}
+        self.bad: dict[Hashable, dict[str, None]] = {}  # insertion-ordered sets of component ids
+
+    def add(self, key: Hashable, c: Component) -> None:
+        counts = self.counts.get(key)
+        if counts is None:
+            counts = self.counts[key] = Counter()
+            self.bad[key] = {}
+        counts[c.health] += 1
+        if c.health is not Health.OK:
+            self.bad[key][c.id] = None
+
+    def move(self, key: Hashable, old: Component, new: Component) -> None:
+        counts = self.counts[key]
+        counts[old.health] -= 1
+        counts[new.health] += 1
+        bad = self.bad[key]
+        bad.pop(old.id, None)
+        if new.health is not Health.OK:
+            bad[new.id] = None
+
+    def copy(self) -> Tally:
+        other = Tally()
+        other.counts = {key: Counter(c) for key, c in self.counts.items()}
+        other.bad = {key: dict(b) for key, b in self.bad.items()}
+        return other
+
+    def of(self, key: Hashable) -> Counter[Health]:
+        return self.counts.get(key) or Counter()
+
+    def unhealthy(self, key: Hashable, state: ClusterState) -> list[Component]:
+        found = (state.components.get(cid) for cid in self.bad.get(key, ()))
+        return [c for c in found if c is not None]
+
+
 @dataclass
 class ViewPlan:
     """What a view draws for one state: its topology signature, and the facts its slots read.
 
     `signature` holds only what moves the layout (which elements exist and how
-    they connect); counts and health live in `facts`, read through slots.
+    they connect). `facts` serve the builder; `tallies` hold the counts slots
+    read, with `members` saying which tally buckets each component counts in,
+    so `restated` can follow a state-only change without a rescan.
     """
 
     view: str
@@ -43,9 +91,67 @@ class ViewPlan:
     drawn: list[Component]
     signature: list[Any]
     facts: dict[str, Any] = field(default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    members: dict[str, list[tuple[str, Hashable]]] = field(default_factory=dict)
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def component(self, cid: str) -> Component | None:
         return self.state.components.get(cid)
+
+    def lines(self, cid: str) -> list[str]:
+        """`component_lines` of a component, worked out once per plan (its slots ask line by line)."""
+        cache = self._lines
+        found = cache.get(cid)
+        if found is None:
+            c = self.component(cid)
+            found = cache[cid] = component_lines(c) if c is not None else []
+        return found
+
+    def count(self, tally: str, key: Hashable, c: Component) -> None:
+        """Count `c` in bucket `key` of tally `tally` (created on first use)."""
+        t = self.tallies.get(tally)
+        if t is None:
+            t = self.tallies[tally] = Tally()
+        t.add(key, c)
+        self.members.setdefault(c.id, []).append((tally, key))
+
+    def count_all(self, tally: str, key: Hashable, components: Iterable[Component]) -> None:
+        """`count` for many components at once: the cold path of a 150000-pod cluster goes through here."""
+        t = self.tallies.get(tally)
+        if t is None:
+            t = self.tallies[tally] = Tally()
+        counts = t.counts.get(key)
+        if counts is None:
+            counts = t.counts[key] = Counter()
+            t.bad[key] = {}
+        bad = t.bad[key]
+        members = self.members
+        entry = (tally, key)
+        ok = Health.OK
+        for c in components:
+            counts[c.health] += 1
+            if c.health is not ok:
+                bad[c.id] = None
+            found = members.get(c.id)
+            if found is None:
+                members[c.id] = [entry]
+            else:
+                found.append(entry)
+
+    def tally(self, name: str) -> Tally:
+        return self.tallies.get(name) or Tally()
+
+    def restated(self, state: ClusterState, changes: list[tuple[Component, Component]]) -> ViewPlan:
+        """This plan for `state`, which differs from ours only by `changes` that leave the topology as it was."""
+        tallies = dict(self.tallies)
+        copied: set[str] = set()
+        for old, new in changes:
+            for name, key in self.members.get(new.id, ()):
+                if name not in copied:
+                    tallies[name] = tallies[name].copy()
+                    copied.add(name)
+                tallies[name].move(key, old, new)
+        return ViewPlan(self.view, state, self.drawn, self.signature, self.facts, tallies, self.members)
 
 
 Slot = Callable[[ViewPlan], str]
@@ -121,8 +227,7 @@ class Paint:
 
     def line(self, cid: str, index: int) -> str:
         def text(p: ViewPlan) -> str:
-            c = p.component(cid)
-            lines = component_lines(c) if c is not None else []
+            lines = p.lines(cid)
             return lines[index] if index < len(lines) else ""
 
         return self._put("d", text)

@@ -7,15 +7,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 
 import graphviz
 
 from explorer.diagrams.control_plane import build_control_plane, plan_control_plane
 from explorer.diagrams.node import UnknownNode, build_node, plan_node
-from explorer.diagrams.overview import build_overview, plan_overview
-from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan
+from explorer.diagrams.overview import build_overview, group_of, plan_overview
+from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan, component_lines
 from explorer.diagrams.storage import build_storage, plan_storage
 from explorer.model import ClusterState, Component
+from explorer.model.state import topology_key
 
 __all__ = [
     "VIEWS",
@@ -91,14 +94,50 @@ def render_png(state: ClusterState, view: str) -> bytes:
     return _graph(state, view).pipe(format="png", quiet=True)
 
 
-class DiagramRenderer:
-    """Caches SVG layouts by (view, topology); safe to call from worker threads."""
+@dataclass(frozen=True)
+class _Seen:
+    """The last state a view was planned for, as parallel tuples, to find what changed since."""
 
-    def __init__(self, max_layouts: int = 32):
+    keys: tuple[str, ...]
+    values: tuple[Component, ...]
+    plan: ViewPlan
+
+
+def _state_only_changes(
+    old: tuple[Component, ...], new: tuple[Component, ...]
+) -> list[tuple[Component, Component]] | None:
+    """The (old, new) pairs that changed, if none of them moves the layout; None if one does."""
+    changed = list(compress(range(len(new)), map(is_not, old, new)))
+    if len(changed) > len(new) // 4 + 16:
+        return None  # most of the cluster moved: a full plan costs no more
+    pairs = []
+    for i in changed:
+        a, b = old[i], new[i]
+        if topology_key(a) != topology_key(b) or len(component_lines(a)) != len(component_lines(b)):
+            return None
+        if a.kind == "node" and (group_of(a) != group_of(b) or a.detail.get("role") != b.detail.get("role")):
+            return None
+        pairs.append((a, b))
+    return pairs
+
+
+class DiagramRenderer:
+    """Caches SVG layouts by (view, topology); safe to call from worker threads.
+
+    It also remembers the last plan of each view: when the next state differs
+    only by state-only changes (found by comparing component identities, which
+    a frozen model makes sound), the plan is restated from the difference
+    instead of rescanning the whole cluster.
+    """
+
+    def __init__(self, max_layouts: int = 32, max_plans: int = 16):
         self._layouts: OrderedDict[str, SvgTemplate] = OrderedDict()
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_layouts
+        self._max_plans = max_plans
         self.layouts_computed = 0
+        self.plans_computed = 0
 
     @staticmethod
     def signature_of(plan: ViewPlan) -> str:
@@ -109,15 +148,42 @@ class DiagramRenderer:
     def topology_signature(self, state: ClusterState, view: str) -> str:
         return self.signature_of(plan_view(state, view))
 
+    def plan(self, state: ClusterState, view: str) -> ViewPlan:
+        return self._plan(state, view)[0]
+
+    def _plan(self, state: ClusterState, view: str) -> tuple[ViewPlan, bool]:
+        """The view's plan for `state`, and whether it was planned afresh (rather than restated)."""
+        keys = tuple(state.components)
+        values = tuple(state.components.values())
+        with self._lock:
+            seen = self._seen.get(view)
+        plan = None
+        fresh = False
+        if seen is not None and seen.keys == keys:
+            changes = _state_only_changes(seen.values, values)
+            if changes is not None:
+                plan = seen.plan.restated(state, changes)
+        if plan is None:
+            plan = plan_view(state, view)
+            fresh = True
+            self.plans_computed += 1
+        with self._lock:
+            self._seen[view] = _Seen(keys, values, plan)
+            self._seen.move_to_end(view)
+            while len(self._seen) > self._max_plans:
+                self._seen.popitem(last=False)
+        return plan, fresh
+
     def svg(self, state: ClusterState, view: str) -> str:
-        plan = plan_view(state, view)
+        plan, fresh = self._plan(state, view)
         key = self.signature_of(plan)
         with self._lock:
             template = self._layouts.get(key)
             if template is not None:
                 self._layouts.move_to_end(key)
         if template is None:
-            template = self._layout(plan, resolve(view)[0])
+            # Lay out from a plan whose facts are all this state's own, not restated ones.
+            template = self._layout(plan if fresh else plan_view(state, view), resolve(view)[0])
             with self._lock:
                 self._layouts[key] = template
                 while len(self._layouts) > self._max:

@@ -11,10 +11,10 @@ from typing import Any
 import graphviz
 
 from explorer.diagrams.elements import add_component, add_state_edges, new_graph
-from explorer.diagrams.overview import draw_storage_summary, volume_facts
+from explorer.diagrams.overview import count_volumes, draw_storage_summary
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines
 from explorer.diagrams.style import FONT
-from explorer.model import ClusterState, Component
+from explorer.model import ClusterState, Component, derive_edges
 from explorer.model.state import topology_key
 
 __all__ = ["STORAGE_VIEW_LIMIT", "build_storage", "plan_storage"]
@@ -34,15 +34,15 @@ def plan_storage(state: ClusterState, arg: str | None = None) -> ViewPlan:
     mounting = [p for p in by_kind["pod"] if any(f"pvc/{p.namespace}/{n}" in claims for n in p.detail["claims"])]
     drawn = list(by_kind["storageclass"])
     facts: dict[str, Any] = {"by_kind": by_kind, "detailed": detailed, "pods": mounting}
+    signature: list[Any] = [("detailed", detailed)]
+    plan = ViewPlan("storage", state, drawn, signature, facts)
     if detailed:
         drawn += by_kind["pv"] + by_kind["pvc"] + mounting
     else:
-        facts["volumes"] = volume_facts(by_kind)
-    signature: list[Any] = [("detailed", detailed)]
+        facts["volume_classes"] = count_volumes(plan, by_kind)
+        signature.append(("classes", tuple(facts["volume_classes"])))
     signature += [(topology_key(c), len(component_lines(c))) for c in drawn]
-    if not detailed:
-        signature.append(("classes", tuple(sorted(facts["volumes"]))))
-    return ViewPlan("storage", state, drawn, signature, facts)
+    return plan
 
 
 def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
@@ -67,5 +67,5 @@ def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         with graph.subgraph(name="cluster_volumes") as column:
             column.attr(id="layer-volumes", label="Volumes and claims", style="rounded", fontname=FONT, fontsize="13")
             draw_storage_summary(column, graph, plan, paint)
-    add_state_edges(graph, state.edges, {c.id for c in plan.drawn})
+    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
     return graph

@@ -194,3 +194,29 @@ def test_pod_counts_of_a_busy_node_follow_a_state_only_change():
     assert renderer.layouts_computed == 1
     assert "20 pods: ✔ 19 ok ▲ 1 warning" in texts(summary)
     assert "health-warning" in summary.get("class").split()
+
+
+@pytest.mark.parametrize("view", ["overview", "control-plane", "storage", "nodes/w001"])
+def test_a_plan_restated_from_state_only_changes_draws_what_a_fresh_plan_draws(view):
+    state = big_cluster(NODE_DETAIL_LIMIT + 3)
+    renderer = DiagramRenderer()
+    renderer.svg(state, view)
+    current = state
+    for step, cid in enumerate(["pod/default/app-1-2", "node/w001", "kubelet/w002", "pod/default/app-1-2"]):
+        current = current.copy()
+        health = Health.OK if step == 3 else Health.ERROR
+        current.put(current.components[cid].with_(status=f"Status{step}", health=health))
+        assert renderer.svg(current, view) == DiagramRenderer().svg(current, view)
+    assert renderer.plans_computed == 1
+    assert renderer.layouts_computed == 1
+
+
+def test_a_topology_change_after_state_only_ones_is_planned_and_laid_out_afresh():
+    state = big_cluster(NODE_DETAIL_LIMIT + 3)
+    renderer = DiagramRenderer()
+    renderer.svg(state, "overview")
+    moved = state.copy()
+    moved.put(Component("registry/quay.io", "registry", "quay.io", "Reachable", Health.OK))
+    elements = elements_by_id(renderer.svg(moved, "overview"))
+    assert "registry/quay.io" in elements
+    assert renderer.layouts_computed == 2
