@@ -155,8 +155,9 @@ def add_summary(
     )
 
 
-def add_edge(graph: graphviz.Digraph, source: str, target: str, kind: EdgeKind, label: str) -> None:
+def add_edge(graph: graphviz.Digraph, source: str, target: str, kind: EdgeKind, label: str, **extra: str) -> None:
     attrs = {
+        **extra,
         "label": label,
         "id": f"edge:{source}>{target}:{kind.value}",
         "class": f"edge kind-{kind.value}",

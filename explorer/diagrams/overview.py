@@ -53,6 +53,8 @@ NODE_DETAIL_LIMIT = 60
 STORAGE_DETAIL_LIMIT = 60
 # Pods stand in rows of this many under their node's runtime.
 PODS_PER_ROW = 2
+# Groups of worker nodes stand in rows of this many.
+GROUPS_PER_ROW = 3
 # How many unhealthy things a summary box names; the rest are counted.
 UNHEALTHY_LINES = 5
 
@@ -263,6 +265,13 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 for c in by_kind.get(kind, []):
                     if c.parent == node.id:
                         add_component(box, c, paint)
+            # Invisible: on a control-plane node the agents go a row below etcd, so the
+            # node is three elements wide rather than six.
+            etcd = f"etcd/{node.name}"
+            if etcd in drawn_ids:
+                for agent in (f"kubelet/{node.name}", f"kube-proxy/{node.name}"):
+                    if agent in drawn_ids:
+                        box.edge(etcd, agent, style="invis")
             node_pods = pods_on.get(node.id, [])
             runtime = f"runtime/{node.name}"
             if len(node_pods) <= POD_DETAIL_LIMIT:
@@ -355,8 +364,11 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
 def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> None:
     groups: dict[tuple[str, str], dict[str, Any]] = plan.facts["groups"]
     apiservers = plan.facts["by_kind"].get("apiserver", [])
-    for key in sorted(groups):
+    keys = sorted(groups)
+    for i, key in enumerate(keys):
         gid = _group_id(key)
+        if i >= GROUPS_PER_ROW:  # Invisible: groups wrap into rows, for a 4:3 screen.
+            graph.edge(_group_id(keys[i - GROUPS_PER_ROW]), gid, style="invis")
 
         def health(p: ViewPlan, key: tuple[str, str] = key) -> Health:
             nodes, pods = p.tally("group-nodes").of(key), p.tally("group-pods").of(key)
@@ -392,7 +404,15 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             kind="node-group",
         )
         if apiservers:
-            add_edge(graph, gid, apiservers[0].id, EdgeKind.WATCH, "HTTPS watch\n(kubelets, kube-proxies)")
+            # Not a layout constraint: the groups already hang below the control plane.
+            add_edge(
+                graph,
+                gid,
+                apiservers[0].id,
+                EdgeKind.WATCH,
+                "HTTPS watch\n(kubelets, kube-proxies)",
+                constraint="false",
+            )
         for registry in sorted(groups[key]["pulls"]):
             add_edge(graph, gid, registry, EdgeKind.PULL, "image pull")
         for pvc in sorted(groups[key]["mounts"]):

@@ -37,7 +37,8 @@ async def test_each_view_has_a_page_with_breadcrumbs_legend_exports_and_its_diag
     assert page.find(id="export-png")["href"] == f"/diagram/{view}.png?download=1"
     assert page.find(id="export-dot")["href"] == f"/diagram/{view}.dot?download=1"
     assert "error" in page.find(id="legend").get_text()
-    assert page.find(id="live-status") and page.find(id="timeline")
+    assert page.find(id="live-status")
+    assert page.find(id="timeline")
 
 
 @pytest.mark.parametrize("view", ["control-plane", "nodes/worker-1", "storage"])
