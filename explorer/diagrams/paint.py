@@ -38,11 +38,12 @@ class Tally:
     a count from one health to another without rescanning the cluster.
     """
 
-    __slots__ = ("bad", "counts")
+    __slots__ = ("bad", "counts", "key_of")
 
     def __init__(self) -> None:
         self.counts: dict[Hashable, Counter[Health]] = {}
         self.bad: dict[Hashable, dict[str, None]] = {}  # insertion-ordered sets of component ids
+        self.key_of: dict[str, Hashable] = {}  # which bucket each counted component is in
 
     def add(self, key: Hashable, c: Component) -> None:
         counts = self.counts.get(key)
@@ -52,6 +53,7 @@ class Tally:
         counts[c.health] += 1
         if c.health is not Health.OK:
             self.bad[key][c.id] = None
+        self.key_of[c.id] = key
 
     def move(self, key: Hashable, old: Component, new: Component) -> None:
         counts = self.counts[key]
@@ -66,6 +68,7 @@ class Tally:
         other = Tally()
         other.counts = {key: Counter(c) for key, c in self.counts.items()}
         other.bad = {key: dict(b) for key, b in self.bad.items()}
+        other.key_of = self.key_of  # membership is topology: a restated plan never changes it
         return other
 
     def of(self, key: Hashable) -> Counter[Health]:
@@ -82,8 +85,8 @@ class ViewPlan:
 
     `signature` holds only what moves the layout (which elements exist and how
     they connect). `facts` serve the builder; `tallies` hold the counts slots
-    read, with `members` saying which tally buckets each component counts in,
-    so `restated` can follow a state-only change without a rescan.
+    read, each knowing which bucket every component counts in, so `restated`
+    can follow a state-only change without a rescan.
     """
 
     view: str
@@ -92,7 +95,6 @@ class ViewPlan:
     signature: list[Any]
     facts: dict[str, Any] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
-    members: dict[str, list[tuple[str, Hashable]]] = field(default_factory=dict)
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def component(self, cid: str) -> Component | None:
@@ -113,7 +115,6 @@ class ViewPlan:
         if t is None:
             t = self.tallies[tally] = Tally()
         t.add(key, c)
-        self.members.setdefault(c.id, []).append((tally, key))
 
     def count_all(self, tally: str, key: Hashable, components: Iterable[Component]) -> None:
         """`count` for many components at once: the cold path of a 150000-pod cluster goes through here."""
@@ -125,18 +126,13 @@ class ViewPlan:
             counts = t.counts[key] = Counter()
             t.bad[key] = {}
         bad = t.bad[key]
-        members = self.members
-        entry = (tally, key)
+        key_of = t.key_of
         ok = Health.OK
         for c in components:
             counts[c.health] += 1
             if c.health is not ok:
                 bad[c.id] = None
-            found = members.get(c.id)
-            if found is None:
-                members[c.id] = [entry]
-            else:
-                found.append(entry)
+            key_of[c.id] = key
 
     def tally(self, name: str) -> Tally:
         return self.tallies.get(name) or Tally()
@@ -146,12 +142,15 @@ class ViewPlan:
         tallies = dict(self.tallies)
         copied: set[str] = set()
         for old, new in changes:
-            for name, key in self.members.get(new.id, ()):
+            for name, tally in self.tallies.items():
+                key = tally.key_of.get(new.id)
+                if key is None:
+                    continue
                 if name not in copied:
                     tallies[name] = tallies[name].copy()
                     copied.add(name)
                 tallies[name].move(key, old, new)
-        return ViewPlan(self.view, state, self.drawn, self.signature, self.facts, tallies, self.members)
+        return ViewPlan(self.view, state, self.drawn, self.signature, self.facts, tallies)
 
 
 Slot = Callable[[ViewPlan], str]
