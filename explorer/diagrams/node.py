@@ -12,7 +12,7 @@ from explorer.diagrams.overview import group_of
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines
 from explorer.diagrams.style import FONT
 from explorer.model import ClusterState, Component, derive_edges
-from explorer.model.ids import NODE_AGENT_KINDS
+from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
 
@@ -30,6 +30,12 @@ def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
         shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
         raise UnknownNode(f"unknown node {name!r}; nodes: {shown or 'none'}")
     agents = [c for kind in NODE_AGENT_KINDS if (c := state.components.get(f"{kind}/{node.name}")) is not None]
+    # A control-plane node runs its members as static pods: they belong in its picture too.
+    hosted = [
+        c
+        for kind in CONTROL_PLANE_KINDS
+        if (c := state.components.get(f"{kind}/{node.name}")) is not None and c.parent == node.id
+    ]
     pods = sorted((c for c in state.components.values() if c.kind == "pod" and c.parent == node.id), key=lambda c: c.id)
     claims: dict[str, Component] = {}
     volumes: dict[str, Component] = {}
@@ -49,9 +55,11 @@ def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
     apiservers = [c for c in state.components.values() if c.kind == "apiserver"]
     local = [a for a in apiservers if a.name == node.name]
     apiserver = local or sorted(apiservers, key=lambda c: c.id)[:1]
-    drawn = [node, *agents, *pods, *claims.values(), *volumes.values(), *registries.values(), *apiserver]
+    hosted_ids = {c.id for c in hosted}
+    apiserver = [a for a in apiserver if a.id not in hosted_ids]
+    drawn = [node, *hosted, *agents, *pods, *claims.values(), *volumes.values(), *registries.values(), *apiserver]
     signature: list[Any] = [(topology_key(c), len(component_lines(c))) for c in drawn]
-    facts = {"node": node, "agents": agents, "pods": pods, "claims": list(claims.values())}
+    facts = {"node": node, "agents": [*hosted, *agents], "pods": pods, "claims": list(claims.values())}
     facts.update(volumes=list(volumes.values()), registries=list(registries.values()), apiserver=apiserver)
     return ViewPlan(f"nodes/{node.name}", state, drawn, signature, facts)
 
@@ -70,7 +78,7 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone} · pool {pool}"
     with node_frame(graph, node, paint, title) as box:
         for c in f["agents"]:
-            add_component(box, c, paint)
+            add_component(box, c, paint, with_lines=c.kind in CONTROL_PLANE_KINDS)
         for p in f["pods"]:
             add_component(box, p, paint, width=3.3, with_lines=True)
             runtime = f"runtime/{node.name}"

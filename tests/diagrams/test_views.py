@@ -98,6 +98,18 @@ def test_a_node_view_shows_its_agents_pods_volumes_registry_and_apiserver_and_no
     assert not set(others) & elements.keys()
 
 
+def test_a_control_plane_nodes_view_shows_the_members_it_hosts(engine):
+    elements = elements_by_id(DiagramRenderer().svg(engine.state(), "nodes/cp-1"))
+    assert {
+        "apiserver/cp-1",
+        "etcd/cp-1",
+        "scheduler/cp-1",
+        "controller-manager/cp-1",
+        "kubelet/cp-1",
+    } <= elements.keys()
+    assert "edge:apiserver/cp-1>etcd/cp-1:grpc" in elements
+
+
 def test_the_storage_view_shows_binding_and_provisioning(engine):
     state = engine.state()  # at the start the claim waits for its first consumer
     elements = elements_by_id(DiagramRenderer().svg(state, "storage"))

@@ -77,6 +77,12 @@ async def test_the_node_box_opens_that_nodes_view():
     assert response["Location"] == "/view/nodes/worker-3/"
 
 
+async def test_the_node_box_without_a_name_says_what_to_type():
+    response = await AsyncClient().get("/view/nodes/", {"node": " "})
+    assert response.status_code == 404
+    assert "name a node" in soup(response).find(id="view-error").get_text()
+
+
 async def test_the_component_panel_is_an_htmx_partial_with_status_health_why_and_fields():
     runtime = await get_runtime()
     await runtime.command({"action": "node-down", "node": "worker-1"})

@@ -55,8 +55,26 @@ window.addEventListener("popstate", () => {
   }
 });
 
-// The live module swaps in a new layout on topology changes: keep the selection marked.
-new MutationObserver(() => markSelected(new URL(location.href).searchParams.get("component"))).observe(diagram, {
-  childList: true,
+// Keyboard too: every clickable element takes the focus, and Enter or Space clicks it.
+function makeFocusable() {
+  for (const element of diagram.querySelectorAll("g.component, g[id^='pods-of/']")) {
+    element.setAttribute("tabindex", "0");
+    element.setAttribute("role", "button");
+  }
+}
+
+diagram.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" && event.key !== " ") return;
+  const element = event.target.closest("g.component, g.summary");
+  if (!element) return;
+  event.preventDefault();
+  element.dispatchEvent(new MouseEvent("click", { bubbles: true }));
 });
-markSelected(new URL(location.href).searchParams.get("component"));
+
+// The live module swaps in a new layout on topology changes: keep the selection marked.
+function refresh() {
+  makeFocusable();
+  markSelected(new URL(location.href).searchParams.get("component"));
+}
+new MutationObserver(refresh).observe(diagram, { childList: true });
+refresh();
