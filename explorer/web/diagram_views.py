@@ -20,6 +20,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from explorer.diagrams import UnknownView
+from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
 from explorer.live.runtime import get_runtime
 from explorer.model import ClusterState, Component, EdgeKind, Health
@@ -39,6 +40,8 @@ KIND_NAMES = {
 }
 # Which view a component's panel is most at home in, for its breadcrumbs and its "open in view" link.
 STORAGE_KINDS = {"pv", "pvc", "storageclass"}
+# A node group's panel lists this many nodes (unhealthy first), then says how many more.
+GROUP_PANEL_NODES = 200
 CONTROL_KINDS = {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}
 
 
@@ -86,7 +89,33 @@ def _legend() -> dict[str, Any]:
     return {"healths": healths, "edges": edges}
 
 
+def _group_context(state: ClusterState, group_id: str) -> dict[str, Any]:
+    """A group of worker nodes the big-cluster overview draws as one box: its nodes, unhealthy first."""
+    _, _, rest = group_id.partition("/")
+    zone, _, pool = rest.partition("/")
+    members = [
+        n
+        for n in state.components.values()
+        if n.kind == "node" and n.detail.get("role") != "control-plane" and group_of(n) == (zone, pool)
+    ]
+    if not members:
+        return {"missing": group_id}
+    members.sort(key=lambda n: (n.health is Health.OK, n.name))
+    shown = [{"name": n.name, "health": n.health.value, "status": status_text(n.status, n.health)} for n in members]
+    return {
+        "group": group_id,
+        "zone": zone,
+        "pool": pool,
+        "nodes": shown[:GROUP_PANEL_NODES],
+        "more": max(0, len(shown) - GROUP_PANEL_NODES),
+        "count": len(shown),
+        "home_view": "overview",
+    }
+
+
 def _panel_context(state: ClusterState, component_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    if component_id.startswith("node-group/"):
+        return _group_context(state, component_id)
     c = state.components.get(component_id)
     if c is None:
         return {"missing": component_id}
@@ -153,7 +182,7 @@ async def component_panel(request: HttpRequest, component_id: str) -> HttpRespon
     status = 404 if "missing" in panel else 200
     if request.htmx:
         return render(request, "web/_component_panel.html", {"panel": panel}, status=status)
-    view = panel["home_view"] if "component" in panel else "overview"
+    view = panel.get("home_view", "overview")
     context = {"panel": panel, "breadcrumbs": _breadcrumbs(view), "title": component_id, "view": view}
     return render(request, "web/component.html", context, status=status)
 

@@ -135,3 +135,19 @@ async def test_an_unknown_component_is_a_clear_404():
     response = await AsyncClient().get("/component/pod/default/nope/", headers={"HX-Request": "true"})
     assert response.status_code == 404
     assert "no component “pod/default/nope”" in soup(response).get_text()
+
+
+async def test_a_node_group_panel_lists_its_nodes_with_links_to_their_views():
+    runtime = await get_runtime()
+    await runtime.command({"action": "node-down", "node": "worker-2"})
+    response = await AsyncClient().get("/view/overview/", {"component": "node-group/zone-b/worker"})
+    panel = soup(response).find(id="component-panel")
+    assert panel["data-component"] == "node-group/zone-b/worker"
+    links = [(a.get_text(), a["href"]) for a in panel.select(".group-nodes a")]
+    assert links == [("worker-2", "/view/nodes/worker-2/")]
+
+
+async def test_an_unknown_node_group_is_a_clear_404():
+    response = await AsyncClient().get("/component/node-group/zone-x/none/", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "node-group/zone-x/none" in soup(response).get_text()

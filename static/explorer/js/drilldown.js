@@ -40,7 +40,7 @@ diagram.addEventListener("click", (event) => {
     location.href = nodeViewUrl(id.slice("node/".length));
   } else if (id.startsWith("pods-of/")) {
     location.href = nodeViewUrl(id.slice("pods-of/".length));
-  } else if (element.classList.contains("component")) {
+  } else if (element.classList.contains("component") || id.startsWith("node-group/")) {
     if (detail) openPanel(id, true);
     else location.href = `/view/overview/?component=${encodeURIComponent(id)}`;
   }
@@ -57,7 +57,7 @@ window.addEventListener("popstate", () => {
 
 // Keyboard too: every clickable element takes the focus, and Enter or Space clicks it.
 function makeFocusable() {
-  for (const element of diagram.querySelectorAll("g.component, g[id^='pods-of/']")) {
+  for (const element of diagram.querySelectorAll("g.component, g[id^='pods-of/'], g[id^='node-group/']")) {
     element.setAttribute("tabindex", "0");
     element.setAttribute("role", "button");
   }
