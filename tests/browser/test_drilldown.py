@@ -62,3 +62,17 @@ def test_zoom_buttons_change_the_view_box_and_fit_restores_it(server, page):
     assert float(zoomed.split()[2]) < float(full.split()[2])
     page.click('[data-zoom="fit"]')
     assert page.locator("#diagram svg").get_attribute("viewBox") == full
+
+
+def test_an_open_panel_follows_its_component_live(server, page):
+    page.goto(f"{server.url}/view/nodes/worker-3/?component=kubelet/worker-3")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    panel = page.locator("#component-panel")
+    expect(panel.locator(".status")).to_have_text("✔ Running")
+    page.request.post(
+        f"{server.url}/api/sim/",
+        data={"action": "node-down", "node": "worker-3"},
+        headers={"X-CSRFToken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")},
+    )
+    expect(panel.locator(".status")).to_have_text("✖ Stopped")
+    expect(panel.locator(".why")).to_contain_text("the machine is down")

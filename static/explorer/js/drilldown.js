@@ -71,6 +71,18 @@ diagram.addEventListener("keydown", (event) => {
   element.dispatchEvent(new MouseEvent("click", { bubbles: true }));
 });
 
+// The live module marks each restyle with data-status: when it touches the element
+// whose panel is open, fetch the panel again so its status, fields and events follow.
+let panelTimer = null;
+new MutationObserver((mutations) => {
+  const id = new URL(location.href).searchParams.get("component");
+  if (!id || !detail || !mutations.some((m) => m.target.id === id)) return;
+  clearTimeout(panelTimer);
+  panelTimer = setTimeout(() => {
+    window.htmx.ajax("GET", componentUrl(id), { target: "#detail", swap: "innerHTML" });
+  }, 300);
+}).observe(diagram, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
+
 // The live module swaps in a new layout on topology changes: keep the selection marked.
 function refresh() {
   makeFocusable();
