@@ -96,9 +96,8 @@ def render_png(state: ClusterState, view: str) -> bytes:
 
 @dataclass(frozen=True)
 class _Seen:
-    """The last state a view was planned for, as parallel tuples, to find what changed since."""
+    """The components of the last state a view was planned for, in order, to find what changed since."""
 
-    keys: tuple[str, ...]
     values: tuple[Component, ...]
     plan: ViewPlan
 
@@ -113,7 +112,8 @@ def _state_only_changes(
     pairs = []
     for i in changed:
         a, b = old[i], new[i]
-        if topology_key(a) != topology_key(b) or len(component_lines(a)) != len(component_lines(b)):
+        # A different id where an object changed means components came or went: not state-only.
+        if a.id != b.id or topology_key(a) != topology_key(b) or len(component_lines(a)) != len(component_lines(b)):
             return None
         if a.kind == "node" and (group_of(a) != group_of(b) or a.detail.get("role") != b.detail.get("role")):
             return None
@@ -153,13 +153,12 @@ class DiagramRenderer:
 
     def _plan(self, state: ClusterState, view: str) -> tuple[ViewPlan, bool]:
         """The view's plan for `state`, and whether it was planned afresh (rather than restated)."""
-        keys = tuple(state.components)
         values = tuple(state.components.values())
         with self._lock:
             seen = self._seen.get(view)
         plan = None
         fresh = False
-        if seen is not None and seen.keys == keys:
+        if seen is not None and len(seen.values) == len(values):
             changes = _state_only_changes(seen.values, values)
             if changes is not None:
                 plan = seen.plan.restated(state, changes)
@@ -168,7 +167,7 @@ class DiagramRenderer:
             fresh = True
             self.plans_computed += 1
         with self._lock:
-            self._seen[view] = _Seen(keys, values, plan)
+            self._seen[view] = _Seen(values, plan)
             self._seen.move_to_end(view)
             while len(self._seen) > self._max_plans:
                 self._seen.popitem(last=False)

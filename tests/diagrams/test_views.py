@@ -233,3 +233,15 @@ def test_a_topology_change_after_state_only_ones_is_planned_and_laid_out_afresh(
     elements = elements_by_id(renderer.svg(moved, "overview"))
     assert "registry/quay.io" in elements
     assert renderer.layouts_computed == 2
+
+
+def test_a_component_replaced_by_another_of_the_same_count_is_a_topology_change():
+    state = big_cluster(2, pods_per_node=3)
+    renderer = DiagramRenderer()
+    renderer.svg(state, "overview")
+    replaced = state.copy()
+    old = replaced.remove("pod/default/app-0-1")
+    replaced.put(old.with_(id="pod/default/app-0-9", name="app-0-9"))
+    elements = elements_by_id(renderer.svg(replaced, "overview"))
+    assert "pod/default/app-0-9" in elements
+    assert "pod/default/app-0-1" not in elements
