@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from explorer.web import dashboard_views, tour_views, views
+from explorer.web import dashboard_views, diagram_views, tour_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -16,5 +16,8 @@ urlpatterns = [
     path("follow/<slug:room>/", tour_views.follow_page, name="follow-page"),
     path("follow/<slug:room>/state/", tour_views.room_state, name="room-state"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("view/nodes/", diagram_views.node_jump, name="node-jump"),
+    path("view/<path:view>/", diagram_views.view_page, name="view"),
+    path("component/<path:component_id>/", diagram_views.component_panel, name="component"),
     re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]
