@@ -56,15 +56,21 @@ class ControlPlane:
         return not self.of_kind("etcd") or self.etcd_leader is not None
 
     def api_ok(self) -> bool:
-        """Can a client read and write through the apiserver right now?"""
-        apiservers = self.of_kind("apiserver")
-        return (not apiservers or any(m.up for m in apiservers)) and self.etcd_ok()
+        """Can a client read and write through the apiserver right now? (Kept current by `refresh`.)"""
+        return self._was[0]
 
     def active(self, kind: str) -> bool:
         """Is the scheduler (or controller-manager) leading and able to reach the apiserver?"""
+        return self._was[1] if kind == "scheduler" else self._was[2]
+
+    def _api_ok_now(self) -> bool:
+        apiservers = self.of_kind("apiserver")
+        return (not apiservers or any(m.up for m in apiservers)) and self.etcd_ok()
+
+    def _active_now(self, kind: str) -> bool:
         if not self.of_kind(kind):
-            return self.api_ok()
-        return self.leaders[kind] is not None and self.api_ok()
+            return self._api_ok_now()
+        return self.leaders[kind] is not None and self._api_ok_now()
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -145,7 +151,7 @@ class ControlPlane:
         candidates = sorted(m.node for m in self.of_kind(kind) if m.up)
         if not candidates:
             return
-        if not self.api_ok():
+        if not self._api_ok_now():
             # The Lease lives in the apiserver: no apiserver, no election; try again after the retry period.
             self._schedule_election(kind, RETRY_PERIOD)
             return
@@ -157,9 +163,10 @@ class ControlPlane:
     # -- how each member looks, and who must catch up ----------------------------------
 
     def _abilities(self) -> tuple[bool, bool, bool]:
-        return (self.api_ok(), self.active("scheduler"), self.active("controller-manager"))
+        return (self._api_ok_now(), self._active_now("scheduler"), self._active_now("controller-manager"))
 
     def refresh(self) -> None:
+        api_ok = self._api_ok_now()
         etcd = self.of_kind("etcd")
         up_count = sum(1 for m in etcd if m.up)
         for m in self.members.values():
@@ -190,7 +197,7 @@ class ControlPlane:
                     m.status = "Leader"
                     m.health, m.why = (
                         (Health.OK, "")
-                        if self.api_ok()
+                        if api_ok
                         else (Health.WARNING, "cannot reach a working apiserver: its work is stalled")
                     )
                 elif leader is None:

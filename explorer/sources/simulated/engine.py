@@ -79,6 +79,7 @@ class Engine:
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = 0.0
+        self._stamp: tuple[float, str] = (-1.0, "")
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._order = itertools.count()
         self._events: list[Event] = []
@@ -109,8 +110,11 @@ class Engine:
     # -- time and the event queue -------------------------------------------------
 
     def timestamp(self, at: float | None = None) -> str:
-        moment = EPOCH + timedelta(seconds=self.clock if at is None else at)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        at = self.clock if at is None else at
+        if at != self._stamp[0]:
+            moment = EPOCH + timedelta(seconds=at)
+            self._stamp = (at, moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+        return self._stamp[1]
 
     def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         heapq.heappush(self._queue, (self.clock + max(delay, 0.0), next(self._order), action, args))
@@ -223,6 +227,7 @@ class Engine:
         node.pods[pod.id] = None
         node.alloc_cpu += pod.template.cpu_milli
         node.alloc_memory += pod.template.memory_mi
+        self.scheduler.sync_node(node)
 
     def remove_pod(self, pod: SimPod) -> None:
         """The pod object is gone from the apiserver: free its node's resources and tell its owner."""
@@ -234,6 +239,7 @@ class Engine:
             node.pods.pop(pod.id, None)
             node.alloc_cpu -= pod.template.cpu_milli
             node.alloc_memory -= pod.template.memory_mi
+            self.scheduler.sync_node(node)
         self.untrack(pod)
         self.workloads.forget_pod(pod)
         self.scheduler.capacity_freed()

@@ -111,6 +111,7 @@ class Kubelet:
         if node.unschedulable == unschedulable:
             return
         node.unschedulable = unschedulable
+        engine.scheduler.nodes_changed()
         word = "NodeNotSchedulable" if unschedulable else "NodeSchedulable"
         engine.event(node.id, word, f"Node {node.name} status is now: {word}")
         if not unschedulable:

@@ -7,12 +7,19 @@ kube-scheduler writes it. Like the real scheduler on a big cluster, it stops
 filtering once it has found `percentageOfNodesToScore` feasible nodes and
 starts the next pod where the last search stopped, and it keeps each node's
 allocated requests as running totals: scheduling a pod never walks every pod.
+
+The common case (some node fits) runs over NumPy arrays of those totals and
+of a cached per-template mask of the filters that do not depend on resources;
+only a pod that fits nowhere walks the nodes one by one to count the reasons.
+Both paths apply the same filters in the same order and pick the same node.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from explorer.sources.simulated.world import PodTemplate, SimNode, SimPod
 
@@ -54,6 +61,91 @@ class Scheduler:
         self._flush_pending = False
         self._periodic_pending = False
         self._binding: set[str] = set()
+        self._arrays: dict[str, Any] | None = None
+        self._index: dict[str, int] = {}
+        self._nodes: list[SimNode] = []
+        self._static: dict[Any, Any] = {}  # (template filters) -> mask, cleared when a node's taints change
+
+    # -- the running totals, as arrays -------------------------------------------------
+
+    def _ensure_arrays(self) -> dict[str, Any]:
+        if self._arrays is None or len(self._index) != len(self.engine.nodes):
+            nodes = self._nodes = list(self.engine.nodes.values())
+            self._index = {n.name: i for i, n in enumerate(nodes)}
+
+            def column(attribute: str) -> Any:
+                return np.array([getattr(n, attribute) for n in nodes], dtype=np.int64)
+
+            self._arrays = {
+                "cap_cpu": column("cpu_milli"),
+                "cap_mem": column("memory_mi"),
+                "max_pods": column("max_pods"),
+                "cpu": column("alloc_cpu"),
+                "mem": column("alloc_memory"),
+                "pods": np.array([len(n.pods) for n in nodes], dtype=np.int64),
+            }
+            self._static.clear()
+        return self._arrays
+
+    def sync_node(self, node: SimNode) -> None:
+        """A node's allocated totals changed: keep the arrays in step."""
+        if self._arrays is None:
+            return
+        i = self._index[node.name]
+        self._arrays["cpu"][i] = node.alloc_cpu
+        self._arrays["mem"][i] = node.alloc_memory
+        self._arrays["pods"][i] = len(node.pods)
+
+    def nodes_changed(self) -> None:
+        """A node's taints, cordon or readiness changed: the cached filter masks are stale."""
+        self._static.clear()
+
+    def _static_reason(self, node: SimNode, template: PodTemplate) -> str | None:
+        """The first of NodeUnschedulable, TaintToleration and NodeAffinity that rejects the node."""
+        tolerations = template.tolerations
+        if node.unschedulable and not any(k in ("", UNSCHEDULABLE_TAINT) for k, _, _ in tolerations):
+            return "node(s) were unschedulable"
+        for taint in node.taints:
+            if taint["effect"] != "PreferNoSchedule" and not (tolerations and tolerates(template, taint)):
+                return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+        if template.node_selector and any(node.labels.get(k) != v for k, v in template.node_selector):
+            return "node(s) didn't match Pod's node affinity/selector"
+        return None
+
+    def _static_mask(self, template: PodTemplate) -> Any:
+        key = (template.node_selector, template.tolerations)
+        mask = self._static.get(key)
+        if mask is None:
+            mask = np.array([self._static_reason(n, template) is None for n in self.engine.nodes.values()], dtype=bool)
+            self._static[key] = mask
+        return mask
+
+    def _pick(self, pod: SimPod) -> SimNode | None:
+        """Filter and score over the arrays; None when no node fits (the slow path then says why)."""
+        arrays = self._ensure_arrays()
+        total = len(self._index)
+        if total == 0 or not self.engine.storage.volumes_fit(pod):
+            return None
+        t = pod.template
+        fits = self._static_mask(t).copy()
+        fits &= arrays["pods"] + 1 <= arrays["max_pods"]
+        fits &= arrays["cpu"] + t.cpu_milli <= arrays["cap_cpu"]
+        fits &= arrays["mem"] + t.memory_mi <= arrays["cap_mem"]
+        start = self._next_start % total
+        rotated = np.concatenate((fits[start:], fits[:start]))
+        running = np.cumsum(rotated)
+        found = int(running[-1])
+        if found == 0:
+            return None
+        wanted = nodes_to_find(total)
+        processed = int(np.searchsorted(running, wanted)) + 1 if found >= wanted else total
+        chosen = (np.flatnonzero(rotated[:processed]) + start) % total
+        cap_cpu, cap_mem = arrays["cap_cpu"][chosen], arrays["cap_mem"][chosen]
+        cpu_score = (cap_cpu - arrays["cpu"][chosen] - t.cpu_milli) * 100 // cap_cpu
+        mem_score = (cap_mem - arrays["mem"][chosen] - t.memory_mi) * 100 // cap_mem
+        best = int(chosen[int(np.argmax((cpu_score + mem_score) // 2))])
+        self._next_start = (start + processed) % total
+        return self._nodes[best]
 
     @property
     def instance_id(self) -> str:
@@ -103,8 +195,9 @@ class Scheduler:
         if blocked:
             self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}))
             return
-        feasible, reasons = self._filter(pod)
-        if not feasible:
+        best = self._pick(pod)
+        if best is None:
+            _, reasons = self._filter(pod)
             preemption: Counter[str] = Counter()
             for reason, count in reasons.items():
                 unresolvable = reason.startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reason
@@ -112,7 +205,6 @@ class Scheduler:
             histogram = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
             self._fail(pod, f"0/{total} nodes are available: {histogram}.", preemption)
             return
-        best = self._score(pod.template, feasible)
         delay = engine.storage.prebind(pod, best)
         if delay:
             # VolumeBinding's PreBind waits for the provisioner; the node's resources are reserved meanwhile.
@@ -120,6 +212,7 @@ class Scheduler:
             best.pods[pod.id] = None
             best.alloc_cpu += pod.template.cpu_milli
             best.alloc_memory += pod.template.memory_mi
+            self.sync_node(best)
             engine.after(delay, self._finish_bind, pod.id, best.name, pod.template)
             return
         self._bind(pod, best)
@@ -130,6 +223,7 @@ class Scheduler:
         node.pods.pop(pod_id, None)
         node.alloc_cpu -= template.cpu_milli
         node.alloc_memory -= template.memory_mi
+        self.sync_node(node)
         pod = self.engine.pods.get(pod_id)
         if pod is None or pod.deleting or pod.node is not None:
             return
@@ -160,8 +254,6 @@ class Scheduler:
     def _filter(self, pod: SimPod) -> tuple[list[SimNode], Counter[str]]:
         template = pod.template
         cpu, memory = template.cpu_milli, template.memory_mi
-        selector = template.node_selector
-        tolerations = template.tolerations
         volumes_ok = self.engine.storage.volumes_fit(pod)
         nodes = list(self.engine.nodes.values())
         total = len(nodes)
@@ -173,19 +265,9 @@ class Scheduler:
         while processed < total and len(feasible) < wanted:
             node = nodes[(start + processed) % total]
             processed += 1
-            if node.unschedulable and not any(k in ("", UNSCHEDULABLE_TAINT) for k, _, _ in tolerations):
-                reasons["node(s) were unschedulable"] += 1
-                continue
-            untolerated = None
-            for taint in node.taints:
-                if taint["effect"] != "PreferNoSchedule" and not (tolerations and tolerates(template, taint)):
-                    untolerated = taint
-                    break
-            if untolerated is not None:
-                reasons[f"node(s) had untolerated taint {{{untolerated['key']}: {untolerated.get('value', '')}}}"] += 1
-                continue
-            if selector and any(node.labels.get(k) != v for k, v in selector):
-                reasons["node(s) didn't match Pod's node affinity/selector"] += 1
+            static = self._static_reason(node, template)
+            if static is not None:
+                reasons[static] += 1
                 continue
             short = False
             if len(node.pods) + 1 > node.max_pods:
@@ -205,16 +287,3 @@ class Scheduler:
             feasible.append(node)
         self._next_start = (start + processed) % total if total else 0
         return feasible, reasons
-
-    @staticmethod
-    def _score(template: PodTemplate, feasible: list[SimNode]) -> SimNode:
-        """NodeResourcesFit's LeastAllocated score (integer, as kube-scheduler computes it); first best wins."""
-        cpu, memory = template.cpu_milli, template.memory_mi
-        best, best_score = feasible[0], -1
-        for node in feasible:
-            cpu_score = (node.cpu_milli - node.alloc_cpu - cpu) * 100 // node.cpu_milli
-            mem_score = (node.memory_mi - node.alloc_memory - memory) * 100 // node.memory_mi
-            score = (cpu_score + mem_score) // 2
-            if score > best_score:
-                best, best_score = node, score
-        return best

@@ -261,9 +261,12 @@ class SimPod(Tracked):
 
     _untracked: ClassVar[frozenset[str]] = frozenset({"crashes", "pull_failures", "generation", "started_at", "_sink"})
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", component_id("pod", self.name, self.namespace))
+
     @property
     def key(self) -> str:
-        return component_id("pod", self.name, self.namespace)
+        return self._key  # type: ignore[attr-defined, no-any-return]
 
     @property
     def id(self) -> str:

@@ -70,6 +70,7 @@ class NodeLifecycleController:
             return
         if self._tainted_at.pop(node.name, None) is not None or node.has_taint(UNREACHABLE_TAINT):
             node.taints = [t for t in node.taints if t["key"] != UNREACHABLE_TAINT]
+            self.engine.scheduler.nodes_changed()
             self.engine.scheduler.capacity_freed()
 
     def _mark_unknown(self, node: SimNode) -> None:
@@ -81,6 +82,7 @@ class NodeLifecycleController:
             {"key": UNREACHABLE_TAINT, "effect": "NoSchedule"},
             {"key": UNREACHABLE_TAINT, "effect": "NoExecute"},
         ]
+        engine.scheduler.nodes_changed()
         engine.event(node.id, "NodeNotReady", f"Node {node.name} status is now: NodeNotReady", "Warning")
         stamp = engine.clock
         self._tainted_at[node.name] = stamp

@@ -241,10 +241,17 @@ class WorkloadControllers:
             if diff > BURST_REPLICAS:
                 self.request("replicaset", key)
         elif diff < 0:
-            pods = [engine.pods[pid] for pid in rs.active]
-            # ActivePodsWithRanks: unscheduled, then pending, then not ready, then the youngest go first.
-            pods.sort(key=lambda p: (p.node is not None, p.phase == "Running", p.ready, -p.created, p.name))
-            for pod in pods[: min(-diff, BURST_REPLICAS)]:
+            count = min(-diff, BURST_REPLICAS)
+            if len(rs.available) == len(rs.active):
+                # Every pod is running and ready, so the rank comes down to age: the youngest go first.
+                victims = [engine.pods[pid] for pid in list(reversed(rs.active))[:count]]
+            else:
+                # ActivePodsWithRanks: unscheduled, then pending, then not ready, then the youngest go first.
+                order = {pid: i for i, pid in enumerate(rs.active)}
+                pods = [engine.pods[pid] for pid in rs.active]
+                pods.sort(key=lambda p: (p.node is not None, p.phase == "Running", p.ready, -order[p.id]))
+                victims = pods[:count]
+            for pod in victims:
                 engine.event(pod.id, "SuccessfulDelete", f"Deleted pod: {pod.name}")
                 engine.delete_pod(pod)
             if -diff > BURST_REPLICAS:
