@@ -1,5 +1,8 @@
 """The kubelet: image pulls, ErrImagePull and ImagePullBackOff, liveness restarts and CrashLoopBackOff."""
 
+from datetime import datetime
+from itertools import pairwise
+
 from explorer.sources.simulated.kubelet import backoff
 
 from .conftest import events, make_engine, pods, statuses
@@ -34,10 +37,8 @@ def test_a_crashing_container_is_restarted_with_backoff_doubling_from_ten_second
     backoffs = events(changes, "BackOff", pod)
     assert backoffs[0].message.startswith("Back-off restarting failed container busybox in pod crasher_default(")
     starts = [e.time for e in events(changes, "Started", pod)]
-    from datetime import datetime
-
     moments = [datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in starts]
-    gaps = [round(b - a - 1 - 0.4, 1) for a, b in zip(moments, moments[1:], strict=False)]
+    gaps = [round(b - a - 1 - 0.4, 1) for a, b in pairwise(moments)]
     # Restart 1 is immediate; then 10, 20, 40, 80, 160 s, then the 300 s cap.
     assert gaps[:7] == [0.5, 10, 20, 40, 80, 160, 300]
 

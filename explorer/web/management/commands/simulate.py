@@ -13,6 +13,7 @@ from explorer.sources.simulated.scenarios import ScenarioError
 
 MAX_DURATION = 7 * 24 * 3600
 MAX_NODES = 5000
+CHUNK = 60.0
 
 
 class Command(BaseCommand):
@@ -45,9 +46,13 @@ class Command(BaseCommand):
         write = self.stdout.write
         seq = 0
         write(_line(snapshot_message(engine.state(), seq)))
-        for change in engine.run_until(duration):
-            seq += 1
-            write(_line(change.to_message(seq)))
+        # In slices, so a long run streams instead of holding every change in memory.
+        at = 0.0
+        while at < duration:
+            at = min(at + CHUNK, duration)
+            for change in engine.run_until(at):
+                seq += 1
+                write(_line(change.to_message(seq)))
 
 
 def _line(message: dict[str, Any]) -> str:
