@@ -413,7 +413,13 @@ class Engine:
         return self.nodes[name]
 
     def deployments_names(self) -> list[str]:
-        return sorted(self.workloads.deployments)
+        """The Deployments there are, and those the scenario will create."""
+        planned = {
+            f"{w['namespace']}/{w['name']}"
+            for w in self.scenario.data.get("workloads") or []
+            if w.get("kind", "Deployment") == "Deployment"
+        }
+        return sorted(planned | set(self.workloads.deployments))
 
     def faults(self) -> dict[str, list[str]]:
         """What the page's controls may offer: nodes, control-plane members, deployments."""
