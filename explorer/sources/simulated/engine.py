@@ -9,6 +9,7 @@ workloads, storage, control plane) and act on the objects the engine holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -210,6 +211,7 @@ class Engine:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)
     def template_hash(template: PodTemplate) -> str:
         """A stable pod-template-hash: the same template always names the same ReplicaSet."""
         digest = hashlib.sha256(repr(template).encode()).digest()

@@ -76,13 +76,14 @@ class Scheduler:
             def column(attribute: str) -> Any:
                 return np.array([getattr(n, attribute) for n in nodes], dtype=np.int64)
 
+            cap_cpu, cap_mem, max_pods = column("cpu_milli"), column("memory_mi"), column("max_pods")
             self._arrays = {
-                "cap_cpu": column("cpu_milli"),
-                "cap_mem": column("memory_mi"),
-                "max_pods": column("max_pods"),
-                "cpu": column("alloc_cpu"),
-                "mem": column("alloc_memory"),
-                "pods": np.array([len(n.pods) for n in nodes], dtype=np.int64),
+                "cap_cpu": cap_cpu,
+                "cap_mem": cap_mem,
+                "free_cpu": cap_cpu - column("alloc_cpu"),
+                "free_mem": cap_mem - column("alloc_memory"),
+                "free_pods": max_pods - np.array([len(n.pods) for n in nodes], dtype=np.int64),
+                "max_pods": max_pods,
             }
             self._static.clear()
         return self._arrays
@@ -92,9 +93,10 @@ class Scheduler:
         if self._arrays is None:
             return
         i = self._index[node.name]
-        self._arrays["cpu"][i] = node.alloc_cpu
-        self._arrays["mem"][i] = node.alloc_memory
-        self._arrays["pods"][i] = len(node.pods)
+        arrays = self._arrays
+        arrays["free_cpu"][i] = node.cpu_milli - node.alloc_cpu
+        arrays["free_mem"][i] = node.memory_mi - node.alloc_memory
+        arrays["free_pods"][i] = node.max_pods - len(node.pods)
 
     def nodes_changed(self) -> None:
         """A node's taints, cordon or readiness changed: the cached filter masks are stale."""
@@ -127,22 +129,24 @@ class Scheduler:
         if total == 0 or not self.engine.storage.volumes_fit(pod):
             return None
         t = pod.template
-        fits = self._static_mask(t).copy()
-        fits &= arrays["pods"] + 1 <= arrays["max_pods"]
-        fits &= arrays["cpu"] + t.cpu_milli <= arrays["cap_cpu"]
-        fits &= arrays["mem"] + t.memory_mi <= arrays["cap_mem"]
-        start = self._next_start % total
-        rotated = np.concatenate((fits[start:], fits[:start]))
-        running = np.cumsum(rotated)
-        found = int(running[-1])
-        if found == 0:
+        fits = self._static_mask(t) & (arrays["free_pods"] >= 1)
+        fits &= arrays["free_cpu"] >= t.cpu_milli
+        fits &= arrays["free_mem"] >= t.memory_mi
+        feasible = np.flatnonzero(fits)
+        if feasible.size == 0:
             return None
+        # Walk the feasible nodes in the order a search starting at `_next_start` meets them.
+        start = self._next_start % total
+        split = int(np.searchsorted(feasible, start))
+        ordered = np.concatenate((feasible[split:], feasible[:split])) if split else feasible
         wanted = nodes_to_find(total)
-        processed = int(np.searchsorted(running, wanted)) + 1 if found >= wanted else total
-        chosen = (np.flatnonzero(rotated[:processed]) + start) % total
-        cap_cpu, cap_mem = arrays["cap_cpu"][chosen], arrays["cap_mem"][chosen]
-        cpu_score = (cap_cpu - arrays["cpu"][chosen] - t.cpu_milli) * 100 // cap_cpu
-        mem_score = (cap_mem - arrays["mem"][chosen] - t.memory_mi) * 100 // cap_mem
+        if ordered.size >= wanted:
+            chosen = ordered[:wanted]
+            processed = (int(chosen[-1]) - start) % total + 1
+        else:
+            chosen, processed = ordered, total
+        cpu_score = (arrays["free_cpu"][chosen] - t.cpu_milli) * 100 // arrays["cap_cpu"][chosen]
+        mem_score = (arrays["free_mem"][chosen] - t.memory_mi) * 100 // arrays["cap_mem"][chosen]
         best = int(chosen[int(np.argmax((cpu_score + mem_score) // 2))])
         self._next_start = (start + processed) % total
         return self._nodes[best]

@@ -113,6 +113,8 @@ class VolumeController:
 
     def prefilter(self, pod: SimPod) -> str:
         """Why no node can take the pod whatever the node, or '' when the claims allow scheduling."""
+        if not pod.template.claims:
+            return ""
         for name, claim in self._claims(pod):
             if claim is None:
                 return f'persistentvolumeclaim "{name}" not found'
@@ -124,6 +126,8 @@ class VolumeController:
 
     def volumes_fit(self, pod: SimPod) -> bool:
         """Can every unbound WaitForFirstConsumer claim be met (a free volume, or a provisioner)?"""
+        if not pod.template.claims:
+            return True
         for _, claim in self._claims(pod):
             if claim is None or claim.volume is not None or claim.provisioning:
                 continue
@@ -134,6 +138,8 @@ class VolumeController:
 
     def prebind(self, pod: SimPod, node: SimNode) -> float:
         """Bind or provision the pod's waiting claims for `node`; how long the binding must wait."""
+        if not pod.template.claims:
+            return 0.0
         wait = 0.0
         for _, claim in self._claims(pod):
             if claim is None or claim.volume is not None:
