@@ -92,3 +92,20 @@ def test_percentages_round_surge_up_and_unavailable_down():
     assert resolve_fraction("25%", 6, round_up=True) == 2
     assert resolve_fraction("25%", 6, round_up=False) == 1
     assert resolve_fraction(3, 6, round_up=True) == 3
+
+
+def test_every_replica_gets_a_pod_of_its_own_even_when_generated_names_collide():
+    engine = make_engine(
+        """
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 6000, image: "nginx:1.27", cpu: 1m, memory: 1Mi}
+    """,
+        cluster="""
+    cluster:
+      nodes:
+        - {name: worker-1, cpu: '64', memory: 64Gi, maxPods: 10000}
+    """,
+    )
+    created = events(engine.run_until(30), "SuccessfulCreate")
+    assert len({e.involved for e in created}) == len(created) == 6000
+    assert len(pods(engine, "web-")) == 6000

@@ -234,6 +234,9 @@ class WorkloadControllers:
         if diff > 0:
             for _ in range(min(diff, BURST_REPLICAS)):
                 name = f"{rs.name}-{engine.random_suffix()}"
+                while f"pod/{rs.namespace}/{name}" in engine.pods:
+                    # generateName collided: the apiserver answers AlreadyExists and the controller tries again.
+                    name = f"{rs.name}-{engine.random_suffix()}"
                 pod = SimPod(rs.namespace, name, engine.uid(), f"ReplicaSet/{rs.name}", rs.template, engine.clock)
                 rs.active[pod.id] = None
                 engine.event(pod.id, "SuccessfulCreate", f"Created pod: {name}")
