@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -114,7 +114,7 @@ class _Checker:
     def __init__(self, file: str):
         self.file = file
 
-    def fail(self, where: Any, message: str) -> None:
+    def fail(self, where: Any, message: str) -> NoReturn:
         line = getattr(where, "line", 0)
         raise ScenarioError(f"{self.file}, line {line}: {message}" if line else f"{self.file}: {message}")
 
