@@ -79,3 +79,17 @@ def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grac
 def test_an_unknown_control_plane_component_is_refused_by_name(engine):
     with pytest.raises(CommandError, match="unknown control-plane component 'etcd/cp-9'"):
         engine.command({"action": "stop", "component": "etcd/cp-9"})
+
+
+def test_a_standby_scheduler_takes_the_lease_after_the_leader_stops():
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=2)
+    engine.run_until(10)
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+    engine.command({"action": "stop", "component": "scheduler/cp-1"})
+    engine.run_until(10 + 14)
+    assert not [i for i in (2, 3) if engine.state().get(f"scheduler/cp-{i}").status == "Leader"]
+    changes = engine.run_until(10 + 16)
+    new_leader = events(changes, "LeaderElection")[0].involved
+    assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
+    assert engine.state().get(new_leader).status == "Leader"
+    assert events(changes, "LeaderElection")[0].message.endswith("became leader")
