@@ -26,7 +26,7 @@ def build_source(
         from explorer.sources.simulated.scenarios import ScenarioError
 
         try:
-            return SimulatedSource(scenario=scenario, seed=seed, speed=speed)
+            return SimulatedSource(scenario=scenario, seed=seed, speed=speed, nodes=nodes)
         except ScenarioError as error:
             raise SourceError(str(error)) from None
     if kind in SOURCE_KINDS:

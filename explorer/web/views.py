@@ -105,7 +105,13 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"error": "the simulation controls work only on the simulated source"}, status=404)
     if request.htmx:
         # The controls are swapped whole: keep the node the person had picked.
-        context = {"sim": status, "speeds": SPEEDS, "selected_node": payload.get("node")}
+        context = {
+            "sim": status,
+            "speeds": SPEEDS,
+            "selected_node": payload.get("node"),
+            "selected_component": payload.get("component"),
+            "selected_deployment": payload.get("deployment"),
+        }
         return render(request, "web/index.html#sim-controls", context)
     return JsonResponse(status)
 

@@ -28,6 +28,7 @@ class SimulatedSource(Source):
         scenario: str = "steady-state",
         seed: int = 1,
         speed: float = 1.0,
+        nodes: int = 0,
         monotonic: Callable[[], float] = time.monotonic,
     ):
         self._scenario_name = scenario
@@ -35,7 +36,8 @@ class SimulatedSource(Source):
         self._speed = _check_speed(speed)
         self._paused = False
         self._monotonic = monotonic
-        self.engine = Engine(get_scenario(scenario), seed)
+        self._nodes = nodes
+        self.engine = Engine(get_scenario(scenario, nodes), seed)
         self._out: asyncio.Queue[list[Change]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._anchor_wall = monotonic()
@@ -95,7 +97,8 @@ class SimulatedSource(Source):
             "seed": self._seed,
             "scenarios": list(SCENARIOS),
             "actions": self.engine.actions(),
-            "nodes": sorted(self.engine.nodes),
+            "description": self.engine.scenario.description,
+            **self.engine.faults(),
         }
 
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +134,7 @@ class SimulatedSource(Source):
 
     def _replace_engine(self, name: str) -> None:
         old_state = self.engine.state()
-        self.engine = Engine(get_scenario(name), self._seed)
+        self.engine = Engine(get_scenario(name, self._nodes), self._seed)
         self._scenario_name = name
         self._emit(list(diff_states(old_state, self.engine.state(), self.engine.timestamp())))
 

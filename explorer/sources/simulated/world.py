@@ -1,246 +1,415 @@
-"""The simulated cluster's Kubernetes objects, and how each is drawn as a Component.
+"""The simulated cluster's Kubernetes objects, and how each is drawn as Components.
 
-These are mutable, engine-private records; the engine turns them into frozen
-Components (the projection) after every step and diffs against what it sent.
+These are mutable, engine-private records. Every assignment to a drawn field
+marks the object dirty (see `Tracked`), so after each event the engine
+re-projects only what changed instead of the whole cluster.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from explorer.model import Component, Health
 from explorer.model.ids import component_id, node_agent_id
 
 __all__ = [
     "ControlPlaneMember",
+    "PodTemplate",
     "SimClaim",
     "SimDeployment",
     "SimNode",
     "SimPod",
+    "SimRegistry",
+    "SimReplicaSet",
     "SimStorageClass",
     "SimVolume",
+    "Tracked",
 ]
 
 
-@dataclass
-class SimNode:
+class Tracked:
+    """An object that tells its engine when a field the diagrams show has changed.
+
+    `_sink` is the engine's dirty map (key -> object); fields named in
+    `_untracked` are bookkeeping that no Component shows.
+    """
+
+    _untracked: ClassVar[frozenset[str]] = frozenset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        sink = self.__dict__.get("_sink")
+        if sink is not None and name not in self._untracked:
+            sink[self.key] = self
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    def attach(self, sink: dict[str, Any] | None) -> None:
+        object.__setattr__(self, "_sink", sink)
+        if sink is not None:
+            sink[self.key] = self
+
+    def touch(self) -> None:
+        """Mark dirty after mutating a list or set in place."""
+        sink = self.__dict__.get("_sink")
+        if sink is not None:
+            sink[self.key] = self
+
+    def components(self) -> list[Component]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """What a Deployment stamps out; its hash names the ReplicaSet (pod-template-hash)."""
+
+    image: str
+    cpu_milli: int
+    memory_mi: int
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[tuple[str, str, str], ...] = ()  # (key, operator Exists/Equal value, effect or "")
+    claims: tuple[str, ...] = ()
+    crash_after: float | None = None  # the container exits with an error this long after it starts
+    liveness_fails_after: float | None = None  # the liveness probe starts failing this long after start
+
+    @property
+    def container(self) -> str:
+        # The container is named after the image's repository, as `kubectl create deployment` does.
+        return self.image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+
+
+@dataclass(eq=False)
+class SimNode(Tracked):
     name: str
     role: str  # "control-plane" or "worker"
     cpu_milli: int
     memory_mi: int
+    max_pods: int = 110
     labels: dict[str, str] = field(default_factory=dict)
     taints: list[dict[str, str]] = field(default_factory=list)
+    unschedulable: bool = False
     machine_up: bool = True  # ground truth: is the machine (and its kubelet) running
     ready: str = "True"  # the Ready condition as the apiserver holds it: True, False, Unknown
     ready_reason: str = "KubeletReady"
     ready_message: str = "kubelet is posting ready status"
-    ready_since: float = 0.0
-    lease_renewed: float = 0.0
-    runtime_version: str = "containerd://1.7.22"
     kubelet_version: str = "v1.31.2"
+    runtime_version: str = "containerd://1.7.22"
+    # Bookkeeping no diagram shows: the Lease, the pulled images, what is bound here.
+    lease_renewed: float = 0.0
     images: set[str] = field(default_factory=set)
+    pods: dict[str, None] = field(default_factory=dict)  # pod ids, in bind order
+    alloc_cpu: int = 0
+    alloc_memory: int = 0
+
+    _untracked: ClassVar[frozenset[str]] = frozenset(
+        {"lease_renewed", "images", "pods", "alloc_cpu", "alloc_memory", "_sink"}
+    )
+
+    @property
+    def key(self) -> str:
+        return component_id("node", self.name)
 
     @property
     def id(self) -> str:
-        return component_id("node", self.name)
+        return self.key
+
+    def has_taint(self, key: str, effect: str | None = None) -> bool:
+        return any(t["key"] == key and (effect is None or t["effect"] == effect) for t in self.taints)
 
     def components(self) -> list[Component]:
         ready = self.ready == "True"
+        if ready:
+            status, health = (
+                ("Ready,SchedulingDisabled", Health.WARNING) if self.unschedulable else ("Ready", Health.OK)
+            )
+        else:
+            status, health = ("NotReady", Health.ERROR)
         node = Component(
             id=self.id,
             kind="node",
             name=self.name,
-            status="Ready" if ready else "NotReady",
-            health=Health.OK if ready else Health.ERROR,
+            status=status,
+            health=health,
             detail={
                 "role": self.role,
                 "conditions": {
                     "Ready": {"status": self.ready, "reason": self.ready_reason, "message": self.ready_message}
                 },
-                "capacity": {"cpu": f"{self.cpu_milli}m", "memory": f"{self.memory_mi}Mi"},
+                "capacity": {"cpu": f"{self.cpu_milli}m", "memory": f"{self.memory_mi}Mi", "pods": self.max_pods},
                 "taints": [dict(t) for t in self.taints],
                 "labels": dict(self.labels),
+                "unschedulable": self.unschedulable,
                 "why": "" if ready else f"{self.ready_reason}: {self.ready_message}",
             },
         )
         up = self.machine_up
         agent_status, agent_health = ("Running", Health.OK) if up else ("Stopped", Health.ERROR)
         why = "" if up else "the machine is down (the simulation's ground truth)"
-        kubelet = Component(
-            node_agent_id("kubelet", self.name),
-            "kubelet",
-            self.name,
-            agent_status,
-            agent_health,
-            parent=self.id,
-            detail={"version": self.kubelet_version, "why": why},
-        )
-        proxy = Component(
-            node_agent_id("kube-proxy", self.name),
-            "kube-proxy",
-            self.name,
-            agent_status,
-            agent_health,
-            parent=self.id,
-            detail={"version": self.kubelet_version, "mode": "iptables", "why": why},
-        )
-        runtime = Component(
-            node_agent_id("runtime", self.name),
-            "runtime",
-            self.name,
-            agent_status,
-            agent_health,
-            parent=self.id,
-            detail={"version": self.runtime_version, "why": why},
-        )
-        return [node, kubelet, proxy, runtime]
+        agents = [
+            Component(
+                node_agent_id(kind, self.name),
+                kind,
+                self.name,
+                agent_status,
+                agent_health,
+                parent=self.id,
+                detail={"version": version, "why": why, **extra},
+            )
+            for kind, version, extra in (
+                ("kubelet", self.kubelet_version, {}),
+                ("kube-proxy", self.kubelet_version, {"mode": "iptables"}),
+                ("runtime", self.runtime_version, {}),
+            )
+        ]
+        return [node, *agents]
 
 
-@dataclass
-class ControlPlaneMember:
-    kind: str  # apiserver, etcd, scheduler, controller-manager
+@dataclass(eq=False)
+class ControlPlaneMember(Tracked):
+    """One apiserver, etcd, scheduler or controller-manager instance on a control-plane node."""
+
+    kind: str
     node: str
     up: bool = True
+    status: str = "Running"
+    health: Health = Health.OK
+    why: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"_sink"})
+
+    @property
+    def key(self) -> str:
+        return component_id(self.kind, self.node)
 
     @property
     def id(self) -> str:
-        return component_id(self.kind, self.node)
+        return self.key
 
-    def component(self) -> Component:
-        if not self.up:
-            return Component(
+    def components(self) -> list[Component]:
+        return [
+            Component(
                 self.id,
                 self.kind,
                 self.node,
-                "Down",
-                Health.ERROR,
-                parent=f"node/{self.node}",
-                detail={"why": f"{self.kind} is not running"},
+                self.status,
+                self.health,
+                parent=component_id("node", self.node),
+                detail={**self.detail, "why": self.why},
             )
-        status = "Running" if self.kind == "apiserver" else "Leader"
-        return Component(self.id, self.kind, self.node, status, Health.OK, parent=f"node/{self.node}", detail={})
+        ]
 
 
-@dataclass
+@dataclass(eq=False)
 class SimDeployment:
     namespace: str
     name: str
     replicas: int
-    image: str
-    cpu_milli: int
-    memory_mi: int
-    template_hash: str
+    template: PodTemplate
+    max_surge: int | str = "25%"
+    max_unavailable: int | str = "25%"
+    revision: int = 1
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
-@dataclass
-class SimPod:
+@dataclass(eq=False)
+class SimReplicaSet:
+    """A ReplicaSet: not drawn (the contract has no kind for it), but it owns the pods."""
+
     namespace: str
     name: str
-    owner: str  # "Deployment/web", "StatefulSet/db"
-    image: str
-    cpu_milli: int
-    memory_mi: int
+    deployment: str  # "namespace/name"
+    template: PodTemplate
+    template_hash: str
+    replicas: int = 0
+    revision: int = 1
+    created: float = 0.0
+    active: dict[str, None] = field(default_factory=dict)  # pod ids not being deleted
+    available: set[str] = field(default_factory=set)  # active pods that are Ready
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(eq=False)
+class SimPod(Tracked):
+    namespace: str
+    name: str
+    uid: str
+    owner: str  # "ReplicaSet/web-5d8f7c9b6d", or "" for a bare pod
+    template: PodTemplate
     created: float
-    claims: tuple[str, ...] = ()
     node: str | None = None
     phase: str = "Pending"
     status: str = "Pending"  # what kubectl's STATUS column would say
     reason: str = ""
     ready: bool = False
     restarts: int = 0
+    deleting: bool = False
+    # Bookkeeping: the kubelet's back-off state and a counter that retires stale timers.
+    crashes: int = 0
+    pull_failures: int = 0
+    generation: int = 0
+    started_at: float = 0.0
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"crashes", "pull_failures", "generation", "started_at", "_sink"})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", component_id("pod", self.name, self.namespace))
+
+    @property
+    def key(self) -> str:
+        return self._key  # type: ignore[attr-defined, no-any-return]
 
     @property
     def id(self) -> str:
-        return component_id("pod", self.name, self.namespace)
+        return self.key
 
-    def component(self) -> Component:
+    def components(self) -> list[Component]:
         if self.status == "Running" and self.ready:
             health = Health.OK
         elif self.status in {"CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "Failed", "Error"}:
             health = Health.ERROR
         else:
             health = Health.WARNING
-        return Component(
-            id=self.id,
-            kind="pod",
-            name=self.name,
-            namespace=self.namespace,
-            parent=f"node/{self.node}" if self.node else None,
-            status=self.status,
-            health=health,
-            detail={
-                "phase": self.phase,
-                "owner": self.owner,
-                "node": self.node,
-                "images": [self.image],
-                "claims": list(self.claims),
-                "ready": self.ready,
-                "restarts": self.restarts,
-                "requests": {"cpu": f"{self.cpu_milli}m", "memory": f"{self.memory_mi}Mi"},
-                "why": self.reason,
-            },
-        )
+        t = self.template
+        return [
+            Component(
+                id=self.id,
+                kind="pod",
+                name=self.name,
+                namespace=self.namespace,
+                parent=component_id("node", self.node) if self.node else None,
+                status=self.status,
+                health=health,
+                detail={
+                    "phase": self.phase,
+                    "owner": self.owner,
+                    "node": self.node,
+                    "images": [t.image],
+                    "claims": list(t.claims),
+                    "ready": self.ready,
+                    "restarts": self.restarts,
+                    "requests": {"cpu": f"{t.cpu_milli}m", "memory": f"{t.memory_mi}Mi"},
+                    "why": self.reason,
+                },
+            )
+        ]
 
 
-@dataclass
-class SimStorageClass:
+@dataclass(eq=False)
+class SimStorageClass(Tracked):
     name: str
     provisioner: str
     binding_mode: str = "WaitForFirstConsumer"
     default: bool = False
 
-    def component(self) -> Component:
-        return Component(
-            component_id("storageclass", self.name),
-            "storageclass",
-            self.name,
-            "Available",
-            Health.OK,
-            detail={"provisioner": self.provisioner, "volumeBindingMode": self.binding_mode, "default": self.default},
-        )
+    @property
+    def key(self) -> str:
+        return component_id("storageclass", self.name)
+
+    @property
+    def dynamic(self) -> bool:
+        return self.provisioner != "kubernetes.io/no-provisioner"
+
+    def components(self) -> list[Component]:
+        return [
+            Component(
+                self.key,
+                "storageclass",
+                self.name,
+                "Available",
+                Health.OK,
+                detail={
+                    "provisioner": self.provisioner,
+                    "volumeBindingMode": self.binding_mode,
+                    "default": self.default,
+                },
+            )
+        ]
 
 
-@dataclass
-class SimVolume:
+@dataclass(eq=False)
+class SimVolume(Tracked):
     name: str
     storage_class: str
+    size_mi: int
     size: str
     claim: str | None = None  # "namespace/name"
     phase: str = "Available"
 
-    def component(self) -> Component:
-        return Component(
-            component_id("pv", self.name),
-            "pv",
-            self.name,
-            self.phase,
-            Health.OK if self.phase in {"Bound", "Available"} else Health.WARNING,
-            detail={"storageClass": self.storage_class, "capacity": self.size, "claim": self.claim},
-        )
+    @property
+    def key(self) -> str:
+        return component_id("pv", self.name)
+
+    def components(self) -> list[Component]:
+        return [
+            Component(
+                self.key,
+                "pv",
+                self.name,
+                self.phase,
+                Health.OK if self.phase in {"Bound", "Available"} else Health.WARNING,
+                detail={"storageClass": self.storage_class, "capacity": self.size, "claim": self.claim},
+            )
+        ]
 
 
-@dataclass
-class SimClaim:
+@dataclass(eq=False)
+class SimClaim(Tracked):
     namespace: str
     name: str
+    uid: str
     storage_class: str
+    size_mi: int
     size: str
     volume: str | None = None
+    reason: str = ""
+    provisioning: bool = False
 
-    def component(self) -> Component:
+    _untracked: ClassVar[frozenset[str]] = frozenset({"provisioning", "_sink"})
+
+    @property
+    def key(self) -> str:
+        return component_id("pvc", self.name, self.namespace)
+
+    def components(self) -> list[Component]:
         bound = self.volume is not None
-        return Component(
-            component_id("pvc", self.name, self.namespace),
-            "pvc",
-            self.name,
-            "Bound" if bound else "Pending",
-            Health.OK if bound else Health.WARNING,
-            namespace=self.namespace,
-            detail={"storageClass": self.storage_class, "capacity": self.size, "volume": self.volume},
-        )
+        return [
+            Component(
+                self.key,
+                "pvc",
+                self.name,
+                "Bound" if bound else "Pending",
+                Health.OK if bound else Health.WARNING,
+                namespace=self.namespace,
+                detail={
+                    "storageClass": self.storage_class,
+                    "capacity": self.size,
+                    "volume": self.volume,
+                    "why": "" if bound else self.reason,
+                },
+            )
+        ]
 
 
-def registry_component(host: str) -> Component:
-    detail: dict[str, Any] = {"host": host}
-    return Component(component_id("registry", host), "registry", host, "Reachable", Health.OK, detail=detail)
+@dataclass(eq=False)
+class SimRegistry(Tracked):
+    """A container image registry the scenario's images come from."""
+
+    host: str
+
+    @property
+    def key(self) -> str:
+        return component_id("registry", self.host)
+
+    def components(self) -> list[Component]:
+        detail: dict[str, Any] = {"host": self.host}
+        return [Component(self.key, "registry", self.host, "Reachable", Health.OK, detail=detail)]

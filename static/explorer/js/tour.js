@@ -108,6 +108,7 @@ function csrfToken() {
 }
 
 let waitingFor = null;
+let roomMoves = Promise.resolve();
 
 function offerNext() {
   const next = document.getElementById("tour-next");
@@ -171,11 +172,13 @@ async function onPanel() {
   applyHighlight();
   setupTryIt(current);
   if (current.dataset.presenting && current.dataset.roomState) {
-    fetch(current.dataset.roomState, {
+    const move = { tour: current.dataset.tour, step: Number(current.dataset.step) };
+    // One move at a time, in order: a quick double step must not leave the room a step behind.
+    roomMoves = roomMoves.then(() => fetch(current.dataset.roomState, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ tour: current.dataset.tour, step: Number(current.dataset.step) }),
-    });
+      body: JSON.stringify(move),
+    })).catch(() => {});
   }
 }
 

@@ -58,3 +58,24 @@ async def test_an_unknown_scenario_is_refused_by_name():
     source = SimulatedSource()
     with pytest.raises(CommandError, match="unknown scenario 'nope'"):
         await source.command({"action": "scenario", "name": "nope"})
+
+
+def test_the_factory_passes_nodes_on_so_explorer_nodes_scales_the_cluster():
+    from explorer.sources.factory import build_source
+
+    source = build_source("sim", scenario="node-failure", nodes=25)
+    workers = [n for n in source.engine.nodes.values() if n.role == "worker"]
+    assert len(workers) == 25
+    status = source.status()
+    assert status["scenario"] == "node-failure"
+    assert "worker-25" in status["nodes"]
+    assert "scheduler/cp-1" in status["components"]
+    assert status["deployments"] == ["default/web", "kube-system/coredns"]
+    assert {"stop", "start", "scale", "set-image", "cordon"} <= set(status["actions"])
+    assert status["description"].startswith("Worker-2 loses power")
+
+
+async def test_a_scenario_switch_keeps_the_node_count():
+    source = SimulatedSource(scenario="steady-state", nodes=5)
+    await source.command({"action": "scenario", "name": "scale-up"})
+    assert len([n for n in source.engine.nodes.values() if n.role == "worker"]) == 5

@@ -1,0 +1,217 @@
+"""The control plane's own health: etcd's raft leader and quorum, and the leader elections of the
+scheduler and controller-manager.
+
+Who may do what follows from here: the apiserver serves only while etcd has a
+leader (a quorum of members), and the scheduler and controller-manager act
+only while one of their instances holds the leader Lease and the apiserver
+answers. When that changes, the loops that stalled are told to catch up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from explorer.model import Health
+from explorer.sources.base import CommandError
+from explorer.sources.simulated.world import ControlPlaneMember
+
+if TYPE_CHECKING:
+    from explorer.sources.simulated.engine import Engine
+
+__all__ = ["ELECTION_TIMEOUT", "LEASE_DURATION", "ControlPlane"]
+
+# etcd's default --election-timeout is 1000 ms.
+ELECTION_TIMEOUT = 1.0
+# kube-scheduler and kube-controller-manager: --leader-elect-lease-duration 15 s, retry period 2 s.
+LEASE_DURATION = 15.0
+RETRY_PERIOD = 2.0
+ELECTED_KINDS = ("scheduler", "controller-manager")
+
+
+class ControlPlane:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.members: dict[str, ControlPlaneMember] = {}
+        self.term = 0
+        self.etcd_leader: str | None = None
+        self.leaders: dict[str, str | None] = {kind: None for kind in ELECTED_KINDS}
+        self._lost_at: dict[str, float] = {kind: -LEASE_DURATION for kind in ELECTED_KINDS}
+        self._electing: set[str] = set()
+        self._was: tuple[bool, bool, bool] = (True, True, True)
+
+    # -- who is up ------------------------------------------------------------------
+
+    def of_kind(self, kind: str) -> list[ControlPlaneMember]:
+        return [m for m in self.members.values() if m.kind == kind]
+
+    def any_id(self, kind: str) -> str:
+        members = sorted(m.id for m in self.of_kind(kind))
+        return members[0] if members else f"{kind}/managed"
+
+    def leader_id(self, kind: str) -> str:
+        leader = self.leaders.get(kind)
+        return f"{kind}/{leader}" if leader else self.any_id(kind)
+
+    def etcd_ok(self) -> bool:
+        return not self.of_kind("etcd") or self.etcd_leader is not None
+
+    def api_ok(self) -> bool:
+        """Can a client read and write through the apiserver right now? (Kept current by `refresh`.)"""
+        return self._was[0]
+
+    def active(self, kind: str) -> bool:
+        """Is the scheduler (or controller-manager) leading and able to reach the apiserver?"""
+        return self._was[1] if kind == "scheduler" else self._was[2]
+
+    def _api_ok_now(self) -> bool:
+        apiservers = self.of_kind("apiserver")
+        return (not apiservers or any(m.up for m in apiservers)) and self.etcd_ok()
+
+    def _active_now(self, kind: str) -> bool:
+        if not self.of_kind(kind):
+            return self._api_ok_now()
+        return self.leaders[kind] is not None and self._api_ok_now()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        etcd = sorted(m.node for m in self.of_kind("etcd"))
+        if etcd:
+            self.term, self.etcd_leader = 2, etcd[0]
+        for kind in ELECTED_KINDS:
+            names = sorted(m.node for m in self.of_kind(kind))
+            self.leaders[kind] = names[0] if names else None
+        self._was = self._abilities()
+        self.refresh()
+
+    def member_arg(self, value: Any) -> ControlPlaneMember:
+        if not isinstance(value, str) or value not in self.members:
+            known = ", ".join(sorted(self.members)) or "none (the control plane is managed)"
+            raise CommandError(f"unknown control-plane component {value!r}; components: {known}")
+        return self.members[value]
+
+    def stop(self, member: ControlPlaneMember) -> None:
+        if not member.up:
+            return
+        member.up = False
+        if member.kind == "etcd":
+            up = [m for m in self.of_kind("etcd") if m.up]
+            if member.node == self.etcd_leader or len(up) < self._quorum():
+                # The leader is gone, or steps down because it can no longer hear a majority (CheckQuorum).
+                self.etcd_leader = None
+                self.engine.after(ELECTION_TIMEOUT, self.elect_etcd_leader)
+        elif member.kind in ELECTED_KINDS and self.leaders[member.kind] == member.node:
+            self.leaders[member.kind] = None
+            self._lost_at[member.kind] = self.engine.clock
+            self._schedule_election(member.kind, LEASE_DURATION)
+        self.refresh()
+
+    def start_member(self, member: ControlPlaneMember) -> None:
+        if member.up:
+            return
+        member.up = True
+        if member.kind == "etcd" and self.etcd_leader is None:
+            self.engine.after(ELECTION_TIMEOUT, self.elect_etcd_leader)
+        elif member.kind in ELECTED_KINDS and self.leaders[member.kind] is None:
+            # A new instance must wait until the old holder's Lease has expired.
+            wait = self._lost_at[member.kind] + LEASE_DURATION - self.engine.clock
+            self._schedule_election(member.kind, max(wait, 0.0))
+        self.refresh()
+
+    def _quorum(self) -> int:
+        return len(self.of_kind("etcd")) // 2 + 1
+
+    def elect_etcd_leader(self) -> None:
+        if self.etcd_leader is not None:
+            return
+        up = sorted(m.node for m in self.of_kind("etcd") if m.up)
+        if len(up) < self._quorum():
+            self.refresh()
+            return
+        # Randomised election timeouts decide who campaigns first; the seeded RNG stands in for them.
+        self.term += 1
+        self.etcd_leader = self.engine.rng.choice(up)
+        self.engine.event(
+            f"etcd/{self.etcd_leader}",
+            "LeaderElection",
+            f"etcd member {self.etcd_leader} elected leader at term {self.term} ({len(up)} of "
+            f"{len(self.of_kind('etcd'))} members voting)",
+        )
+        self.refresh()
+
+    def _schedule_election(self, kind: str, delay: float) -> None:
+        if kind not in self._electing:
+            self._electing.add(kind)
+            self.engine.after(delay, self._elect, kind)
+
+    def _elect(self, kind: str) -> None:
+        self._electing.discard(kind)
+        if self.leaders[kind] is not None:
+            return
+        candidates = sorted(m.node for m in self.of_kind(kind) if m.up)
+        if not candidates:
+            return
+        if not self._api_ok_now():
+            # The Lease lives in the apiserver: no apiserver, no election; try again after the retry period.
+            self._schedule_election(kind, RETRY_PERIOD)
+            return
+        winner = self.engine.rng.choice(candidates)
+        self.leaders[kind] = winner
+        self.engine.event(f"{kind}/{winner}", "LeaderElection", f"{winner}_{self.engine.uid()} became leader")
+        self.refresh()
+
+    # -- how each member looks, and who must catch up ----------------------------------
+
+    def _abilities(self) -> tuple[bool, bool, bool]:
+        return (self._api_ok_now(), self._active_now("scheduler"), self._active_now("controller-manager"))
+
+    def refresh(self) -> None:
+        api_ok = self._api_ok_now()
+        etcd = self.of_kind("etcd")
+        up_count = sum(1 for m in etcd if m.up)
+        for m in self.members.values():
+            if not m.up:
+                m.status, m.health, m.why = "Down", Health.ERROR, f"{m.kind} is not running on {m.node}"
+                m.detail = {"term": self.term} if m.kind == "etcd" else {}
+                continue
+            if m.kind == "etcd":
+                m.detail = {"term": self.term, "leader": self.etcd_leader, "members": len(etcd), "up": up_count}
+                if self.etcd_leader is None:
+                    m.status, m.health = "Candidate", Health.ERROR
+                    m.why = f"no quorum: {up_count} of {len(etcd)} members up, {self._quorum()} needed; writes fail"
+                elif self.etcd_leader == m.node:
+                    m.status, m.health, m.why = "Leader", Health.OK, ""
+                else:
+                    m.status, m.health, m.why = "Follower", Health.OK, ""
+            elif m.kind == "apiserver":
+                m.detail = {}
+                if self.etcd_ok():
+                    m.status, m.health, m.why = "Running", Health.OK, ""
+                else:
+                    m.status, m.health = "Unhealthy", Health.ERROR
+                    m.why = "readyz: [-]etcd failed: etcd cluster has no leader, requests time out"
+            else:
+                leader = self.leaders.get(m.kind)
+                m.detail = {"leader": leader}
+                if leader == m.node:
+                    m.status = "Leader"
+                    m.health, m.why = (
+                        (Health.OK, "")
+                        if api_ok
+                        else (Health.WARNING, "cannot reach a working apiserver: its work is stalled")
+                    )
+                elif leader is None:
+                    m.status, m.health = "Standby", Health.WARNING
+                    m.why = "no leader yet: waiting for the old leader's Lease to expire"
+                else:
+                    m.status, m.health, m.why = "Standby", Health.OK, f"{leader} holds the leader Lease"
+        now = self._abilities()
+        was, self._was = self._was, now
+        api_back = now[0] and not was[0]
+        if api_back or (now[2] and not was[2]):
+            # A controller that reconnects relists everything and measures node silence from now.
+            self.engine.lifecycle.relist()
+            self.engine.workloads.resync_all()
+            self.engine.storage.resync_all()
+        if api_back or (now[1] and not was[1]):
+            self.engine.scheduler.retry_all()

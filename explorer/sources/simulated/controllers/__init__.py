@@ -1,0 +1,1 @@
+"""kube-controller-manager's loops that the simulation runs: node lifecycle, Deployments and ReplicaSets."""

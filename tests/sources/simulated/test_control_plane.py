@@ -1,0 +1,95 @@
+"""etcd's raft leader and quorum, leader election, and the outages of the control plane's members."""
+
+import pytest
+
+from explorer.sources.base import CommandError
+from explorer.sources.simulated import Engine, get_scenario
+
+from .conftest import events, pods, statuses
+
+
+def test_losing_one_etcd_member_elects_a_new_leader_and_losing_two_loses_quorum():
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    engine.run_until(30)
+    state = engine.state()
+    assert [state.get(f"etcd/cp-{i}").status for i in (1, 2, 3)] == ["Leader", "Follower", "Follower"]
+    term = state.get("etcd/cp-1").detail["term"]
+    changes = engine.run_until(90)
+    state = engine.state()
+    leaders = [i for i in (2, 3) if state.get(f"etcd/cp-{i}").status == "Leader"]
+    assert len(leaders) == 1
+    assert state.get(f"etcd/cp-{leaders[0]}").detail["term"] == term + 1
+    assert events(changes, "LeaderElection")
+    assert state.get("apiserver/cp-1").health.value == "ok"
+    changes = engine.run_until(200)
+    state = engine.state()
+    assert state.get("apiserver/cp-1").health.value == "error"
+    assert state.get("etcd/cp-3").status == "Candidate"
+    assert state.get("scheduler/cp-1").health.value == "warning"
+    skipped = events(changes, "ScenarioActionSkipped")
+    assert skipped
+    assert "apiserver is not answering" in skipped[0].message
+    assert len(pods(engine, "web-")) == 6
+    engine.run_until(400)
+    state = engine.state()
+    assert state.get("apiserver/cp-1").health.value == "ok"
+    assert all(state.get(f"node/worker-{i}").status == "Ready" for i in (1, 2, 3))
+
+
+def test_with_the_scheduler_down_new_pods_stay_pending_until_it_returns():
+    engine = Engine(get_scenario("scheduler-outage"), seed=1)
+    changes = engine.run_until(140)
+    waiting = [p for p in pods(engine, "web-") if p.status == "Pending"]
+    assert len(waiting) == 6
+    assert all(p.parent is None for p in waiting)
+    assert not events(changes, "FailedScheduling")
+    assert engine.state().get("scheduler/cp-1").status == "Down"
+    changes = engine.run_until(200)
+    assert events(changes, "LeaderElection", "scheduler/cp-1")
+    assert all(p.status == "Running" for p in pods(engine, "web-"))
+
+
+def test_with_the_controller_manager_down_nothing_replaces_the_lost_pods():
+    engine = Engine(get_scenario("controller-manager-outage"), seed=1)
+    changes = engine.run_until(590)
+    assert events(changes, "NodeNotReady", "node/worker-3")
+    assert not events(changes, "TaintManagerEviction")
+    on_dead = [p for p in pods(engine, "web-") if p.parent == "node/worker-3"]
+    assert on_dead
+    assert all(not p.detail["ready"] for p in on_dead)
+    assert len(pods(engine, "web-")) == 6
+    changes = engine.run_until(700)
+    assert {e.involved for e in events(changes, "TaintManagerEviction")} == {p.id for p in on_dead}
+    live = [p for p in pods(engine, "web-") if p.status == "Running"]
+    assert len(live) == 6
+
+
+def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grace_from_its_return():
+    engine = Engine(get_scenario("apiserver-outage"), seed=1)
+    changes = engine.run_until(179)
+    assert statuses(changes, "node/worker-2") == []
+    assert all(p.status == "Running" for p in pods(engine, "web-"))
+    changes = engine.run_until(180 + 40)
+    assert statuses(changes, "node/worker-2") == []
+    changes = engine.run_until(180 + 40 + 10)
+    assert statuses(changes, "node/worker-2") == ["NotReady"]
+    assert all(engine.state().get(f"node/worker-{i}").status == "Ready" for i in (1, 3))
+
+
+def test_an_unknown_control_plane_component_is_refused_by_name(engine):
+    with pytest.raises(CommandError, match="unknown control-plane component 'etcd/cp-9'"):
+        engine.command({"action": "stop", "component": "etcd/cp-9"})
+
+
+def test_a_standby_scheduler_takes_the_lease_after_the_leader_stops():
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=2)
+    engine.run_until(10)
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+    engine.command({"action": "stop", "component": "scheduler/cp-1"})
+    engine.run_until(10 + 14)
+    assert not [i for i in (2, 3) if engine.state().get(f"scheduler/cp-{i}").status == "Leader"]
+    changes = engine.run_until(10 + 16)
+    new_leader = events(changes, "LeaderElection")[0].involved
+    assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
+    assert engine.state().get(new_leader).status == "Leader"
+    assert events(changes, "LeaderElection")[0].message.endswith("became leader")

@@ -1,0 +1,80 @@
+"""The kubelet: image pulls, ErrImagePull and ImagePullBackOff, liveness restarts and CrashLoopBackOff."""
+
+from datetime import datetime
+from itertools import pairwise
+
+from explorer.sources.simulated.kubelet import backoff
+
+from .conftest import events, make_engine, pods, statuses
+
+
+def test_a_missing_image_gives_err_image_pull_then_image_pull_backoff_with_growing_waits():
+    engine = make_engine("""
+    missingImages: ["nginx:9.99"]
+    workloads:
+      - {kind: Pod, namespace: default, name: broken, image: "nginx:9.99"}
+    """)
+    changes = engine.run_until(200)
+    pod = "pod/default/broken"
+    seen = [s for i, s in enumerate(statuses(changes, pod)) if i == 0 or statuses(changes, pod)[i - 1] != s]
+    assert seen[:4] == ["Pending", "ContainerCreating", "ErrImagePull", "ImagePullBackOff"]
+    failed = events(changes, "Failed", pod)
+    assert failed[0].message.startswith('Failed to pull image "nginx:9.99": rpc error: code = NotFound')
+    assert 'failed to resolve reference "docker.io/library/nginx:9.99"' in failed[0].message
+    pulls = [e.time for e in events(changes, "Pulling", pod)]
+    assert len(pulls) >= 4
+    assert engine.state().get(pod).health.value == "error"
+
+
+def test_a_crashing_container_is_restarted_with_backoff_doubling_from_ten_seconds():
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: crasher, image: "busybox:1.37", crashAfter: 1}
+    """)
+    changes = engine.run_until(900)
+    pod = "pod/default/crasher"
+    assert "CrashLoopBackOff" in statuses(changes, pod)
+    backoffs = events(changes, "BackOff", pod)
+    assert backoffs[0].message.startswith("Back-off restarting failed container busybox in pod crasher_default(")
+    starts = [e.time for e in events(changes, "Started", pod)]
+    moments = [datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in starts]
+    gaps = [round(b - a - 1 - 0.4, 1) for a, b in pairwise(moments)]
+    # Restart 1 is immediate; then 10, 20, 40, 80, 160 s, then the 300 s cap.
+    assert gaps[:7] == [0.5, 10, 20, 40, 80, 160, 300]
+
+
+def test_backoff_is_capped_at_five_minutes():
+    assert [backoff(n) for n in range(1, 9)] == [0, 10, 20, 40, 80, 160, 300, 300]
+
+
+def test_a_failing_liveness_probe_kills_the_container_after_three_failures():
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: stuck, image: "ghcr.io/example/app:1", livenessFailsAfter: 20}
+    """)
+    changes = engine.run_until(70)
+    pod = "pod/default/stuck"
+    assert len(events(changes, "Unhealthy", pod)) == 3
+    killing = events(changes, "Killing", pod)
+    assert killing[0].message == "Container app failed liveness probe, will be restarted"
+    assert engine.state().get(pod).detail["restarts"] == 1
+
+
+def test_an_image_already_on_the_node_is_not_pulled_again():
+    engine = make_engine(
+        """
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 2, image: "nginx:1.27"}
+    """,
+        cluster="""
+    cluster:
+      nodes:
+        - {name: worker-1}
+    """,
+    )
+    changes = engine.run_until(30)
+    assert len(events(changes, "Pulling")) == 2  # both pods start pulling before either finishes
+    engine.command({"action": "scale", "deployment": "default/web", "replicas": 3})
+    later = engine.run_until(60)
+    assert [e.message for e in events(later, "Pulled")] == ['Container image "nginx:1.27" already present on machine']
+    assert all(p.status == "Running" for p in pods(engine))

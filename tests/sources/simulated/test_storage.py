@@ -1,0 +1,71 @@
+"""PVC binding and dynamic provisioning: Immediate, WaitForFirstConsumer, and a claim nobody can satisfy."""
+
+from explorer.sources.simulated import Engine, get_scenario
+
+from .conftest import events, make_engine
+
+
+def test_the_three_storage_classes_end_three_ways():
+    engine = Engine(get_scenario("pvc-provisioning"), seed=1)
+    early = engine.run_until(10)
+    state = engine.state()
+    # Immediate: provisioned before any pod asks.
+    assert state.get("pvc/default/cache").status == "Bound"
+    assert events(early, "ProvisioningSucceeded", "pvc/default/cache")
+    # WaitForFirstConsumer: pending until its pod is scheduled.
+    assert state.get("pvc/default/data-db-0").status == "Pending"
+    assert events(early, "WaitForFirstConsumer", "pvc/default/data-db-0")
+    later = engine.run_until(120)
+    state = engine.state()
+    assert state.get("pvc/default/data-db-0").status == "Bound"
+    assert state.get("pod/default/db-0").status == "Running"
+    volume = state.get("pvc/default/data-db-0").detail["volume"]
+    assert volume.startswith("pvc-")
+    assert state.get(f"pv/{volume}").detail["claim"] == "default/data-db-0"
+    provisioned = events(later, "ProvisioningSucceeded", "pvc/default/data-db-0")[0]
+    scheduled = events(later, "Scheduled", "pod/default/db-0")[0]
+    assert provisioned.time <= scheduled.time
+    # No provisioner and no volume: the pod stays Pending with the scheduler's reason.
+    archive = state.get("pod/default/archive-0")
+    assert archive.status == "Pending"
+    assert "2 node(s) didn't find available persistent volumes to bind" in archive.detail["why"]
+    edges = {(e.source, e.target, e.kind.value) for e in state.edges}
+    assert ("pod/default/db-0", "pvc/default/data-db-0", "mount") in edges
+    assert ("pvc/default/data-db-0", f"pv/{volume}", "bind") in edges
+    assert (f"pv/{volume}", "storageclass/standard", "provision") in edges
+
+
+def test_a_pod_whose_immediate_claim_is_unbound_waits_with_the_real_reason():
+    engine = make_engine("""
+    storageClasses:
+      - {name: slow, provisioner: kubernetes.io/no-provisioner, bindingMode: Immediate}
+    claims:
+      - {namespace: default, name: data, storageClass: slow, size: 1Gi}
+    workloads:
+      - {kind: Pod, namespace: default, name: app, image: "nginx:1.27", claims: [data], at: 1}
+    """)
+    changes = engine.run_until(20)
+    failed = events(changes, "FailedScheduling", "pod/default/app")[0]
+    assert failed.message == (
+        "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+        "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
+    )
+    assert events(changes, "FailedBinding", "pvc/default/data")
+
+
+def test_a_claim_binds_to_the_smallest_volume_that_is_big_enough():
+    engine = make_engine("""
+    storageClasses:
+      - {name: local, provisioner: kubernetes.io/no-provisioner, bindingMode: Immediate}
+    volumes:
+      - {name: pv-big, storageClass: local, size: 10Gi}
+      - {name: pv-small, storageClass: local, size: 1Gi}
+      - {name: pv-medium, storageClass: local, size: 3Gi}
+    claims:
+      - {namespace: default, name: data, storageClass: local, size: 2Gi}
+    """)
+    engine.run_until(5)
+    state = engine.state()
+    assert state.get("pvc/default/data").detail["volume"] == "pv-medium"
+    assert state.get("pv/pv-medium").status == "Bound"
+    assert state.get("pv/pv-small").status == "Available"

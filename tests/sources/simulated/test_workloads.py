@@ -1,0 +1,111 @@
+"""The Deployment and ReplicaSet controllers: scaling and rolling updates within maxSurge and maxUnavailable."""
+
+import pytest
+
+from explorer.model import ComponentChange
+from explorer.sources.base import CommandError
+from explorer.sources.simulated import Engine, get_scenario
+from explorer.sources.simulated.controllers.workloads import resolve_fraction
+
+from .conftest import events, make_engine, pods
+
+
+def live_pods_over_time(engine, until, step=0.25):
+    """(total pods not Terminating, available pods) sampled through a rollout."""
+    samples = []
+    t = engine.clock
+    while t < until:
+        t += step
+        engine.run_until(t)
+        web = [p for p in pods(engine, "web-") if p.status != "Terminating"]
+        samples.append((len(web), sum(1 for p in web if p.status == "Running" and p.detail["ready"])))
+    return samples
+
+
+def test_a_rolling_update_stays_within_max_surge_and_max_unavailable():
+    engine = Engine(get_scenario("rolling-update"), seed=3)
+    engine.run_until(59)
+    old_images = {p.detail["images"][0] for p in pods(engine, "web-")}
+    assert old_images == {"nginx:1.27"}
+    samples = live_pods_over_time(engine, 240)
+    assert max(total for total, _ in samples) <= 8 + 2
+    assert min(available for _, available in samples) >= 8 - 1
+    final = pods(engine, "web-")
+    assert len(final) == 8
+    assert {p.detail["images"][0] for p in final} == {"nginx:1.28"}
+    assert all(p.status == "Running" for p in final)
+
+
+def test_scaling_creates_and_deletes_pods_with_scaling_events():
+    engine = make_engine("""
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 2, image: "nginx:1.27"}
+    timeline:
+      - {at: 20, action: scale, deployment: default/web, replicas: 5}
+      - {at: 40, action: scale, deployment: default/web, replicas: 1}
+    """)
+    changes = engine.run_until(30)
+    assert len(pods(engine, "web-")) == 5
+    assert "Scaled up replica set web-" in events(changes, "ScalingReplicaSet")[-1].message
+    assert events(changes, "ScalingReplicaSet")[-1].message.endswith("from 2 to 5")
+    changes = engine.run_until(60)
+    assert len(pods(engine, "web-")) == 1
+    assert len(events(changes, "SuccessfulDelete")) == 4
+    removed = [c for c in changes if isinstance(c, ComponentChange) and c.type.value == "removed"]
+    assert len(removed) == 4
+
+
+def test_rolling_back_reuses_the_old_replicaset():
+    engine = make_engine("""
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 3, image: "nginx:1.27"}
+    """)
+    engine.run_until(30)
+    first = {p.name.rsplit("-", 1)[0] for p in pods(engine, "web-")}
+    engine.command({"action": "set-image", "deployment": "default/web", "image": "nginx:1.28"})
+    engine.run_until(120)
+    engine.command({"action": "set-image", "deployment": "default/web", "image": "nginx:1.27"})
+    engine.run_until(240)
+    assert {p.name.rsplit("-", 1)[0] for p in pods(engine, "web-")} == first
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"action": "scale", "deployment": "default/nope", "replicas": 2}, "unknown deployment 'default/nope'"),
+        ({"action": "scale", "deployment": "default/web", "replicas": "many"}, "replicas must be a whole number"),
+        ({"action": "scale", "deployment": "default/web", "replicas": -1}, "replicas must be from 0"),
+        ({"action": "set-image", "deployment": "default/web", "image": ""}, "image must be an image reference"),
+    ],
+)
+def test_bad_workload_commands_are_refused_with_a_clear_message(payload, message):
+    engine = make_engine("""
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 1, image: "nginx:1.27"}
+    """)
+    engine.run_until(5)
+    with pytest.raises(CommandError, match=message):
+        engine.command(payload)
+
+
+def test_percentages_round_surge_up_and_unavailable_down():
+    assert resolve_fraction("25%", 6, round_up=True) == 2
+    assert resolve_fraction("25%", 6, round_up=False) == 1
+    assert resolve_fraction(3, 6, round_up=True) == 3
+
+
+def test_every_replica_gets_a_pod_of_its_own_even_when_generated_names_collide():
+    engine = make_engine(
+        """
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 6000, image: "nginx:1.27", cpu: 1m, memory: 1Mi}
+    """,
+        cluster="""
+    cluster:
+      nodes:
+        - {name: worker-1, cpu: '64', memory: 64Gi, maxPods: 10000}
+    """,
+    )
+    created = events(engine.run_until(30), "SuccessfulCreate")
+    assert len({e.involved for e in created}) == len(created) == 6000
+    assert len(pods(engine, "web-")) == 6000
