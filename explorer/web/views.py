@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_htmx.http import reswap
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
@@ -97,9 +98,11 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
             status = await runtime.command(payload)
         except CommandError as error:
             if request.htmx:
-                return render(request, "web/index.html#sim-error", {"error": str(error)}, status=400)
+                # Only the error box changes: the controls stay as the person left them.
+                return reswap(render(request, "web/index.html#sim-error", {"error": str(error)}, status=400), "none")
             return JsonResponse({"error": str(error)}, status=400)
     else:
+        payload = request.GET.dict()  # an htmx refresh names what was picked, to keep it picked
         status = runtime.sim_status()
         if status is None:
             return JsonResponse({"error": "the simulation controls work only on the simulated source"}, status=404)

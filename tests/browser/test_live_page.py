@@ -33,3 +33,21 @@ def test_the_timeline_shows_kubernetes_events_as_they_happen(server, page):
     page.goto(server.url)
     expect(page.locator("#timeline li").first).to_be_visible(timeout=10000)
     expect(page.locator("#timeline")).to_contain_text("Scheduled")
+
+
+def test_the_controls_follow_a_change_made_from_another_screen(server, page):
+    page.goto(server.url)
+    expect(page.locator("#sim-controls")).to_have_attribute("data-scenario", "steady-state")
+    page.select_option("#sim-node", "worker-3")
+    server.sim({"action": "scenario", "name": "scale-up"})
+    expect(page.locator("#sim-controls")).to_have_attribute("data-scenario", "scale-up", timeout=10_000)
+    expect(page.locator("#sim-node")).to_have_value("worker-3")
+
+
+def test_a_refused_command_says_why_in_the_page_and_keeps_the_controls(server, page):
+    page.goto(server.url)
+    page.fill("#sim-replicas", "")
+    page.click("#deployment-scale")
+    expect(page.locator("#sim-error")).not_to_be_empty()
+    expect(page.locator("#sim-error")).to_contain_text("replicas")
+    expect(page.locator("#deployment-scale")).to_be_visible()

@@ -11,6 +11,26 @@ let refreshTimer = null;
 let lastRefresh = 0;
 const REFRESH_EVERY = 500;
 
+// Another screen (the teacher's) may have changed the simulation: bring the controls up to date,
+// keeping what this person had picked.
+async function syncSimControls() {
+  const controls = document.getElementById("sim-controls");
+  if (!controls || controls.contains(document.activeElement)) return;
+  const response = await fetch("/api/sim/", { cache: "no-store" });
+  if (!response.ok) return;
+  const status = await response.json();
+  const shown = controls.dataset;
+  if (status.scenario === shown.scenario && String(status.paused) === shown.paused &&
+      Number(status.speed) === Number(shown.speed)) return;
+  const picked = {};
+  for (const name of ["node", "component", "deployment"]) {
+    const field = controls.querySelector(`[name="${name}"]`);
+    if (field?.value) picked[name] = field.value;
+  }
+  const query = new URLSearchParams(picked).toString();
+  htmx.ajax("GET", `/api/sim/${query ? `?${query}` : ""}`, { target: "#sim-controls", swap: "outerHTML" });
+}
+
 function refresh() {
   if (!problems || refreshTimer) return;
   const wait = Math.max(0, lastRefresh + REFRESH_EVERY - Date.now());
@@ -18,6 +38,7 @@ function refresh() {
     refreshTimer = null;
     lastRefresh = Date.now();
     htmx.ajax("GET", problems.dataset.src + location.search, { target: "#problems", swap: "outerHTML" });
+    syncSimControls();
   }, wait);
 }
 
