@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django_htmx.http import reswap
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import reswap
 
 from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
 from explorer.live.runtime import get_runtime
