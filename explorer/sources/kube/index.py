@@ -17,7 +17,6 @@ from typing import Any
 
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Health
 from explorer.model.ids import component_id, node_agent_id, parse_id
-from explorer.model.images import registry_of
 from explorer.sources.kube import mapping
 
 __all__ = ["RESOURCES", "ClusterIndex"]
@@ -203,7 +202,7 @@ class ClusterIndex:
             member=member,
             proxy_node=node if (member is None and node and mapping.is_kube_proxy_pod(pod)) else None,
             registries=mapping.registries_of(images),
-            failing=frozenset(registry_of(i) for i in failing),
+            failing=mapping.registries_of(failing),
         )
         self.pods[key] = entry
         if member:

@@ -8,6 +8,7 @@ Ready condition), so the page and kubectl agree.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from explorer.model import Component, Event, Health
@@ -89,6 +90,13 @@ def parse_time(value: Any) -> datetime | None:
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
     return obj.get("metadata") or {}
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for c in (obj.get("status") or {}).get("conditions") or ():
+        if c.get("type") == kind:
+            return c
+    return {}
 
 
 def _conditions(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -310,12 +318,12 @@ def pod_status(pod: dict[str, Any]) -> tuple[str, str]:
             elif state.get("running") and cs.get("ready"):
                 has_running = True
         if reason == "Completed" and has_running:
-            ready = (_conditions(pod).get("Ready") or {}).get("status") == "True"
+            ready = _condition(pod, "Ready").get("status") == "True"
             reason = "Running" if ready else "NotReady"
     if _meta(pod).get("deletionTimestamp"):
         reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
     if reason == "Pending" and not why:
-        scheduled = _conditions(pod).get("PodScheduled") or {}
+        scheduled = _condition(pod, "PodScheduled")
         if scheduled.get("status") == "False":
             why = f"{scheduled.get('reason', '')}: {scheduled.get('message', '')}".strip(": ")
     return reason, why
@@ -330,7 +338,7 @@ def _pod_health(pod: dict[str, Any], word: str) -> Health:
     if word in {"Completed", "Succeeded"}:
         return Health.OK
     if word == "Running":
-        ready = (_conditions(pod).get("Ready") or {}).get("status") == "True"
+        ready = _condition(pod, "Ready").get("status") == "True"
         return Health.OK if ready else Health.WARNING
     return Health.WARNING
 
@@ -523,8 +531,14 @@ def map_registry(host: str, pods: int, failing: int) -> Component:
     )
 
 
+@lru_cache(maxsize=65536)
+def _registry(image: str) -> str:
+    # A cluster runs the same few hundred images on thousands of pods.
+    return registry_of(image)
+
+
 def registries_of(images: list[str]) -> frozenset[str]:
-    return frozenset(registry_of(i) for i in images)
+    return frozenset(map(_registry, images))
 
 
 # -- events -------------------------------------------------------------------------
