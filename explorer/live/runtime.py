@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -15,7 +16,7 @@ from django.conf import settings
 
 from explorer.hub import Hub, MemoryStateStore
 from explorer.live.fanout import GROUP, LocalFanout
-from explorer.model import ClusterState
+from explorer.model import ClusterState, diff_states
 from explorer.sources.base import CommandError, Source, SourceError
 from explorer.sources.factory import build_source
 
@@ -47,6 +48,7 @@ class Runtime:
         self.store = MemoryStateStore()
         self.hub: Hub | None = None
         self.error: str = ""
+        self.context: str = settings.EXPLORER_CONTEXT
         self._hub_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -60,6 +62,28 @@ class Runtime:
             log.error("the cluster source could not start: %s", error)
             await self.store.save(0, ClusterState(source=settings.EXPLORER_SOURCE))
             return
+        self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
+
+    async def switch_context(self, context: str) -> None:
+        """Read another kubeconfig context: the page moves there through ordinary numbered changes.
+
+        The new cluster arrives as the diff from the old one, numbered after the
+        old hub's last `seq`, so every open client follows without a gap.
+        """
+        source = configured_source(context=context)  # SourceError leaves the current source running
+        state = await source.start()
+        if self._hub_task:
+            self._hub_task.cancel()
+        old = self.hub
+        if old:
+            await old.source.close()
+        hub = Hub(source, self.store, self._publish)
+        hub.seq = old.seq if old else 0
+        hub.state = old.state if old else ClusterState()
+        await hub.handle(diff_states(hub.state, state, datetime.now(UTC).isoformat().replace("+00:00", "Z")))
+        hub.state.cluster, hub.state.source = state.cluster, state.source
+        await self.store.save(hub.seq, hub.state)
+        self.hub, self.error, self.context = hub, "", context
         self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
 
     async def _forward(self) -> None:
