@@ -117,11 +117,13 @@ class KubeSource(Source):
 
     async def close(self) -> None:
         self._stop.set()
-        for w in list(self._watches.values()):
-            w.stop()
         self._inbox.put(("stop",))
-        threads = [t for t in self._threads if t.is_alive()]
-        await asyncio.to_thread(lambda: [t.join(timeout=5) for t in threads])
+        deadline = time.monotonic() + 5
+        while any(t.is_alive() for t in self._threads) and time.monotonic() < deadline:
+            # Again and again: a watch whose response had not arrived at the first stop() has one now.
+            for w in list(self._watches.values()):
+                w.stop()
+            await asyncio.sleep(0.05)
         if self._api is not None:
             self._api.close()
 
