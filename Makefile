@@ -38,6 +38,7 @@ test: lint
 bench: setup-test
 	$(PY) benchmarks/render.py
 	$(PY) benchmarks/kube_mapping.py
+	$(PY) benchmarks/kube_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles
