@@ -23,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from explorer.sources.kube.client import RawWatch
 from explorer.sources.kube.index import ClusterIndex
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "k8s"
@@ -113,9 +114,10 @@ def main() -> None:
     for offset in range(0, BURST, BATCH):
         changed += len(index.apply_many(events[offset : offset + BATCH]))
     burst_s, burst_cpu = time.perf_counter() - burst_start, time.process_time() - cpu
+    watcher = RawWatch()
     line_start = time.process_time()
     for line in lines:
-        json.loads(line)
+        watcher.unmarshal_event(line, "V1Pod")
     line_s = (time.process_time() - line_start) * (BURST / len(lines))
 
     rows = [
@@ -128,7 +130,7 @@ def main() -> None:
         ("watch burst", f"{BURST} events, {changed} changes", ""),
         ("burst through the index, wall", f"{BURST / burst_s:.0f} events/s", ">= 5000 events/s"),
         ("burst through the index, CPU", f"{BURST / burst_cpu:.0f} events/s", ""),
-        ("with the watch lines' JSON parsing, CPU", f"{BURST / (burst_cpu + line_s):.0f} events/s", ""),
+        ("with the client reading the watch lines, CPU", f"{BURST / (burst_cpu + line_s):.0f} events/s", ""),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':<28}  target")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
@@ -24,6 +24,7 @@ from explorer.sources.base import SourceError
 __all__ = [
     "COLLECTIONS",
     "Collection",
+    "RawWatch",
     "connect",
     "explain",
     "get_raw",
@@ -79,6 +80,32 @@ COLLECTIONS: dict[str, Collection] = {
     # Core events, not events.k8s.io: the 37.x client's EventsV1Api fails on eventTime null.
     "events": Collection("CoreV1Api", "list_event_for_all_namespaces", "events"),
 }
+
+
+class RawWatch(watch.Watch):
+    """kubernetes.watch.Watch, minus the typed model built for every event.
+
+    The stream, its ERROR and 410 handling and the resourceVersion it tracks
+    (bookmarks included) are the client's; only the per-event deserialisation
+    into models, which the mapping does not read, is skipped: it costs about
+    2 ms a pod, a ceiling of 500 events a second per watch.
+    """
+
+    def unmarshal_event(self, data: str, return_type: Any) -> dict[str, Any] | None:
+        if not data or data.isspace():
+            return None
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+            return None
+        event["raw_object"] = event["object"]
+        if event.get("type") != "ERROR":
+            version = (event["object"].get("metadata") or {}).get("resourceVersion")
+            if version:
+                self.resource_version = version
+        return event
 
 
 def _kubeconfig_path(kubeconfig: str) -> str:

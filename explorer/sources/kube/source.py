@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
 from explorer.model import Change, ClusterState, Event
@@ -69,7 +68,7 @@ class KubeSource(Source):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._watches: dict[str, watch.Watch] = {}
+        self._watches: dict[str, kube.RawWatch] = {}
         self._down: dict[str, str] = {}  # collection -> why it cannot be read now
 
     # -- the Source interface -----------------------------------------------------------
@@ -166,7 +165,7 @@ class KubeSource(Source):
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
                     self._inbox.put(("up", name))
-                w = watch.Watch()
+                w = kube.RawWatch()
                 self._watches[name] = w
                 w.resource_version = version
                 stream = w.stream(

@@ -175,17 +175,8 @@ class FakeApiServer:
 
 
 def _expired_line(current: int) -> str:
-    # The shape of a real apiserver's answer (tests/fixtures/k8s/watch/watch-error-410-expired.jsonl).
-    status = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": f"too old resource version: 1 ({current})",
-        "reason": "Expired",
-        "code": 410,
-    }
-    return json.dumps({"type": "ERROR", "object": status})
+    """A real apiserver's 410 ERROR event, verbatim (tests/fixtures/k8s/watch/watch-error-410-expired.jsonl)."""
+    return (FIXTURES / "watch" / "watch-error-410-expired.jsonl").read_text().strip()
 
 
 def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
