@@ -239,6 +239,9 @@ class KubeSource(Source):
             if changes and self._loop is not None and not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._out.put_nowait, changes)
 
+    def _apiserver_id(self) -> str:
+        return next((c for c in sorted(self.index.components) if c.startswith("apiserver/")), "apiserver/managed")
+
     def _digest(self, items: list[tuple[Any, ...]]) -> list[Change]:
         changes: list[Change] = []
         pending: list[tuple[str, str, dict[str, Any]]] = []
@@ -264,13 +267,13 @@ class KubeSource(Source):
             elif what == "down":
                 # The first reason stands until it recovers: re-marking 150000 components per retry is waste.
                 if not self.index.unreachable:
+                    changes.append(Event("Unreachable", item[2], self._apiserver_id(), now, "Warning"))
                     changes.extend(self.index.set_unreachable(item[2]))
             elif what == "up":
                 self._down.pop(item[1], None)
                 if not self._down:
                     if self.index.unreachable:
-                        apiserver = next((c for c in sorted(self.index.components) if c.startswith("apiserver/")), "")
-                        changes.append(Event("Reconnected", "the apiserver answers again", apiserver, now))
+                        changes.append(Event("Reconnected", "the apiserver answers again", self._apiserver_id(), now))
                     changes.extend(self.index.set_unreachable(""))
             elif what == "health":
                 changes.extend(self.index.set_health_checks(*item[1:]))

@@ -153,5 +153,12 @@ def test_the_page_draws_the_cluster_and_a_deleted_pod_leaves_it(cluster, tmp_pat
         cluster.emit("pods", "DELETED", pod)
         page.wait_for_selector(f'[id="{POD}"]', state="detached")
         assert page.locator('[id="node/kind-worker"]').count() == 1
+
+        cluster.stop()  # the apiserver goes away: unknown, with the reason in the timeline
+        page.wait_for_selector('[id="node/kind-control-plane"].health-unknown')
+        assert "cannot be reached" in page.locator("#timeline").inner_text()
+        cluster.start()
+        page.wait_for_selector('[id="node/kind-control-plane"].health-ok')
+        assert "answers again" in page.locator("#timeline").inner_text()
     finally:
         server.stop()
