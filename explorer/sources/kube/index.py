@@ -105,6 +105,7 @@ class ClusterIndex:
     def tick(self) -> list[ComponentChange]:
         """Re-read what depends on the clock: node Leases and leader Leases that stop being renewed."""
         dirty = {node_agent_id("kubelet", n) for n in self.nodes}
+        dirty |= {cid for cid in self.members if cid.startswith(("scheduler/", "controller-manager/"))}
         return self._refresh(dirty)
 
     def set_managed(self, managed: bool) -> list[ComponentChange]:
@@ -274,9 +275,8 @@ class ClusterIndex:
         if kind == "apiserver" and name == "managed":
             return mapping.map_managed_apiserver(*self.health_checks) if self.managed else None
         if cid in self.members:
-            leader_lease = self.leaders.get(kind)
-            leader = mapping.leader_node(leader_lease) if leader_lease else None
-            return mapping.map_control_plane(kind, name, self.pods[self.members[cid]].component, leader)
+            pod = self.pods[self.members[cid]].component
+            return mapping.map_control_plane(kind, name, pod, self.leaders.get(kind), self.clock())
         return self.storage.get(cid)
 
     def _refresh(self, dirty: set[str]) -> list[ComponentChange]:

@@ -407,13 +407,34 @@ def leader_node(lease: dict[str, Any]) -> str | None:
     return holder.split("_", 1)[0] or None
 
 
-def map_control_plane(kind: str, node: str, pod_component: Component, leader: str | None) -> Component:
-    """A control-plane member from its static pod; scheduler and controller-manager say Leader or Follower."""
+def lease_age(lease: dict[str, Any], now: datetime) -> tuple[float | None, int]:
+    """(seconds since the Lease was renewed, or None if never; its duration in seconds)."""
+    spec = lease.get("spec") or {}
+    renewed = parse_time(spec.get("renewTime"))
+    return ((now - renewed).total_seconds() if renewed else None), int(spec.get("leaseDurationSeconds") or 15)
+
+
+def map_control_plane(
+    kind: str, node: str, pod_component: Component, leader_lease: dict[str, Any] | None, now: datetime
+) -> Component:
+    """A control-plane member from its static pod; scheduler and controller-manager say Leader or Follower.
+
+    A leader Lease left unrenewed past its duration means nobody leads: the
+    members then say NoLeader (a warning), as a failover is due.
+    """
     status, health = pod_component.status, pod_component.health
     detail = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
     if kind in ("scheduler", "controller-manager") and status == "Running" and health is Health.OK:
-        status = "Leader" if leader == node else "Follower"
+        leader = leader_node(leader_lease) if leader_lease else None
+        age, duration = lease_age(leader_lease, now) if leader_lease else (None, 0)
         detail["leader"] = leader
+        if leader_lease is None:
+            status = "Running"
+        elif age is None or age > duration:
+            status, health = "NoLeader", Health.WARNING
+            detail["why"] = f"the leader Lease was not renewed within its {duration} s"
+        else:
+            status = "Leader" if leader == node else "Follower"
     return Component(component_id(kind, node), kind, node, status, health, parent=f"node/{node}", detail=detail)
 
 

@@ -111,6 +111,15 @@ def test_static_pods_become_the_control_plane_with_the_leaders_from_their_leases
     assert list(moved.values()) == ["Follower"]
 
 
+def test_a_leader_lease_left_unrenewed_means_no_leader_until_someone_takes_over():
+    assert kind_index(KIND_NOW + timedelta(seconds=30)).components["scheduler/kind-control-plane"].status == "NoLeader"
+    stalled = kind_index(KIND_NOW + timedelta(seconds=30)).components["controller-manager/kind-control-plane"]
+    assert (stalled.health, stalled.detail["why"]) == (
+        Health.WARNING,
+        "the leader Lease was not renewed within its 15 s",
+    )
+
+
 def test_kube_proxy_comes_from_its_daemonset_pod_on_the_node():
     proxy = kind_index().components["kube-proxy/kind-control-plane"]
     assert proxy.status == "Running"

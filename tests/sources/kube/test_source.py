@@ -33,11 +33,11 @@ def _fresh(lease: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed_kind_cluster(api: FakeApiServer) -> None:
-    """The kind v1.21 cluster's real objects, with its node Leases renewed just now."""
+    """The kind v1.21 cluster's real objects, with its Leases renewed just now."""
     api.seed("nodes", load("nodes/nodelist-kind-v1.20-3nodes-worker-notready.json"))
     api.seed("pods", load("pods/podlist-kube-system-kind-v1.21.json") + [p for f in PODS for p in load(f)])
     api.seed("node-leases", [_fresh(x) for x in load("leases/leaselist-kube-node-lease-v1.21.json")])
-    api.seed("leader-leases", load("leases/leaselist-kube-system-leader-election-v1.21.json"))
+    api.seed("leader-leases", [_fresh(x) for x in load("leases/leaselist-kube-system-leader-election-v1.21.json")])
     api.seed("pvs", load("storage/pvlist-k3d-local-path-bound.json"))
     api.seed("pvcs", load("storage/pvclist-default-bound-local-path.json"))
     api.seed("storageclasses", load("storage/storageclasslist-k3d-local-path-default.json"))
