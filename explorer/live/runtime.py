@@ -24,6 +24,9 @@ __all__ = ["Runtime", "configured_source", "get_runtime", "reset_runtime"]
 
 log = logging.getLogger(__name__)
 
+# How often a cluster source that could not start is tried again.
+RETRY_SECONDS = 3.0
+
 
 def configured_source(**overrides: Any) -> Source:
     """The source the settings (EXPLORER_*, KUBECONFIG) name, with command-line overrides."""
@@ -58,11 +61,26 @@ class Runtime:
             self.hub = Hub(source, self.store, self._publish)
             await self.hub.start()
         except SourceError as error:
+            self.hub = None
             self.error = str(error)
             log.error("the cluster source could not start: %s", error)
             await self.store.save(0, ClusterState(source=settings.EXPLORER_SOURCE))
+            if settings.EXPLORER_SOURCE == "kube":
+                # An apiserver that is away when the explorer starts may come back: keep trying.
+                self._hub_task = asyncio.create_task(self._retry_start(), name="explorer-retry")
             return
         self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
+
+    async def _retry_start(self) -> None:
+        while self.hub is None:
+            await asyncio.sleep(RETRY_SECONDS)
+            self._hub_task = None  # switch_context replaces the task; this one must not be cancelled by it
+            try:
+                await self.switch_context(self.context)
+            except SourceError as error:
+                self.error = str(error)
+            except Exception:  # whatever happens, the page keeps serving and the next try comes
+                log.exception("starting the cluster source failed")
 
     async def switch_context(self, context: str) -> None:
         """Read another kubeconfig context: the page moves there through ordinary numbered changes.

@@ -65,6 +65,20 @@ def test_the_explorer_keeps_serving_while_the_apiserver_is_away_and_recovers(clu
         server.stop()
 
 
+def test_an_apiserver_away_at_start_is_explained_and_the_explorer_starts_when_it_is_back(cluster, tmp_path):
+    config = cluster.kubeconfig(tmp_path / "config")
+    cluster.stop()
+    server = explorer(config)
+    try:
+        with urllib.request.urlopen(f"{server.url}/", timeout=10) as response:
+            assert "cannot be reached" in response.read().decode()
+        cluster.start()
+        eventually(lambda: healths(server).get("node/kind-control-plane") == "ok")
+        assert get_json(f"{server.url}/healthz")["source_error"] is None
+    finally:
+        server.stop()
+
+
 def test_a_forbidden_collection_is_explained_in_the_page(cluster, tmp_path):
     cluster.forbidden.add("pods")
     server = explorer(cluster.kubeconfig(tmp_path / "config"))
