@@ -149,7 +149,7 @@ class FakeApiServer:
             collection.oldest = self.version + 1
             collection.history.clear()
             for stream in collection.streams:
-                stream.put(_expired_line(self.version))
+                stream.put(_expired_line())
                 stream.put(None)
 
     def drop(self, name: str) -> None:
@@ -174,7 +174,7 @@ class FakeApiServer:
             return len(self.collections[name].streams)
 
 
-def _expired_line(current: int) -> str:
+def _expired_line() -> str:
     """A real apiserver's 410 ERROR event, verbatim (tests/fixtures/k8s/watch/watch-error-410-expired.jsonl)."""
     return (FIXTURES / "watch" / "watch-error-410-expired.jsonl").read_text().strip()
 
@@ -291,7 +291,7 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             with api.lock:
                 collection = api.collections[name]
                 if since and since < collection.oldest - 1:
-                    stream.put(_expired_line(api.version))
+                    stream.put(_expired_line())
                     stream.put(None)
                 else:
                     for version, line in collection.history:

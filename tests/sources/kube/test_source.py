@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import html
 import ipaddress
 import ssl
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from explorer.diagrams import DiagramRenderer
 from explorer.model import ComponentChange, Event, Health
 from explorer.sources.base import SourceError
 from explorer.sources.kube import KubeSource
@@ -221,6 +223,9 @@ async def test_a_hidden_control_plane_becomes_one_managed_apiserver_with_its_che
     assert managed.detail["checks"]["readyz"]["etcd"].startswith("failed")
     assert managed.detail["checks"]["livez"]["etcd"] == "ok"
     assert not [c for c in state.components if c.startswith("etcd/")]
+    svg = html.unescape(DiagramRenderer().svg(state, "overview"))
+    assert 'id="apiserver/managed"' in svg
+    assert 'id="node/k3d-mycluster-server-0"' in svg
 
 
 # -- what a person is told when it cannot start ----------------------------------------------
@@ -238,6 +243,13 @@ async def test_no_kubeconfig_says_where_it_looked(tmp_path, monkeypatch):
     message = await start_error(make_source(tmp_path / "missing"))
     assert "no kubeconfig" in message
     assert str(tmp_path / "missing") in message
+
+
+async def test_in_a_pod_without_a_service_account_token_the_in_cluster_failure_is_said(monkeypatch):
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
+    message = await start_error(KubeSource())
+    assert message.startswith("in-cluster configuration failed")
 
 
 async def test_an_unknown_context_lists_the_known_ones(api, tmp_path):
