@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # How many of the newest events already in the cluster open the timeline.
 RECENT_EVENTS = 20
+# The most changes handed to the hub (and so to the channel layer) in one batch.
+BATCH_LIMIT = 2000
 
 
 class KubeSource(Source):
@@ -236,8 +238,11 @@ class KubeSource(Source):
             except Exception:  # one bad object must not stop the explorer
                 log.exception("could not map a batch of watch events")
                 continue
-            if changes and self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._out.put_nowait, changes)
+            if self._loop is None or self._loop.is_closed():
+                continue
+            # A whole cluster turning unknown is 150000 changes: published in bounded batches.
+            for start in range(0, len(changes), BATCH_LIMIT):
+                self._loop.call_soon_threadsafe(self._out.put_nowait, changes[start : start + BATCH_LIMIT])
 
     def _apiserver_id(self) -> str:
         return next((c for c in sorted(self.index.components) if c.startswith("apiserver/")), "apiserver/managed")
