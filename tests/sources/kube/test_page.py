@@ -176,3 +176,24 @@ def test_the_page_draws_the_cluster_and_a_deleted_pod_leaves_it(cluster, tmp_pat
         assert "answers again" in page.locator("#timeline").inner_text()
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+def test_picking_another_context_in_the_page_shows_that_cluster(cluster, tmp_path, page):
+    other = FakeApiServer()
+    other.seed("nodes", load("nodes/nodelist-k3d-k3s-v1.24-arm64.json"))
+    other.seed("pods", load("pods/podlist-kube-system-k3s-v1.24.json"))
+    kind = cluster.kubeconfig(tmp_path / "a", contexts=("kind",)).read_text()
+    k3s = other.kubeconfig(tmp_path / "b", contexts=("k3s",)).read_text()
+    (tmp_path / "config").write_text(_merge(kind, k3s))
+    server = explorer(tmp_path / "config")
+    try:
+        page.goto(f"{server.url}/")
+        assert page.locator('[id="node/kind-control-plane"]').count() == 1
+        page.select_option("#kube-context", "k3s")
+        page.wait_for_selector('[id="node/k3d-mycluster-server-0"]')
+        assert page.locator('[id="node/kind-control-plane"]').count() == 0
+        assert page.locator("#kube-context").input_value() == "k3s"
+    finally:
+        server.stop()
+        other.stop()
