@@ -18,7 +18,8 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 setup: $(VENV)/.installed
-	scripts/ensure-debian-packages.sh dot:graphviz
+	scripts/ensure-debian-packages.sh dot:graphviz msgfmt:gettext
+	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
 
 setup-test: setup $(VENV)/.installed-test
 	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core

@@ -12,12 +12,13 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from explorer.live.routing import websocket_urlpatterns  # noqa: E402
 from explorer.live.security import BrowserOriginValidator  # noqa: E402
+from explorer.web.follow import websocket_urlpatterns as follow_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Static files come from the same process: the explorer must work offline
         # with nothing else installed (a classroom laptop), whatever DEBUG says.
         "http": ASGIStaticFilesHandler(django_asgi_app),
-        "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns + follow_urlpatterns)),
     }
 )

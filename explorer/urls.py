@@ -1,8 +1,8 @@
 """HTTP routes: the contract's URLs (DESIGN.md)."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from explorer.web import views
+from explorer.web import dashboard_views, diagram_views, tour_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -10,5 +10,15 @@ urlpatterns = [
     path("api/sim/", views.sim_api, name="sim-api"),
     path("api/contexts/", views.kube_contexts, name="kube-contexts"),
     path("healthz", views.healthz, name="healthz"),
+    path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
+    path("tours/", tour_views.tour_list, name="tour-list"),
+    path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
+    path("follow/start/", tour_views.follow_start, name="follow-start"),
+    path("follow/<slug:room>/", tour_views.follow_page, name="follow-page"),
+    path("follow/<slug:room>/state/", tour_views.room_state, name="room-state"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("view/nodes/", diagram_views.node_jump, name="node-jump"),
+    path("view/<path:view>/", diagram_views.view_page, name="view"),
+    path("component/<path:component_id>/", diagram_views.component_panel, name="component"),
     re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
 import os
 import socket
 import subprocess
@@ -46,10 +48,14 @@ def _free_port() -> int:
 class ServerProcess:
     """A real daphne serving the explorer, as `make run` does, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str] | None = None):
+    def __init__(self, env: dict[str, str] | None = None, database: Path | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **(env or {})}
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **(env or {})}
+        if database is not None:
+            self.env["EXPLORER_DB_PATH"] = str(database)
+            self.manage("migrate", "--noinput", "-v0")
+        full_env = self.env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "explorer.asgi:application"],
             cwd=ROOT,
@@ -58,6 +64,27 @@ class ServerProcess:
             stderr=subprocess.PIPE,
         )
         self._wait_ready()
+
+    def sim(self, payload: dict[str, object]) -> dict[str, object]:
+        """POST a simulation command as a script would: the csrftoken cookie and its X-CSRFToken header."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(f"{self.url}/api/sim/", timeout=10).read()
+        token = next(c.value for c in jar if c.name == "csrftoken")
+        request = urllib.request.Request(
+            f"{self.url}/api/sim/",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+        with opener.open(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against this server's database and settings."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -80,11 +107,20 @@ class ServerProcess:
             self.process.kill()
 
 
-@pytest.fixture
-def server() -> Iterator[ServerProcess]:
-    process = ServerProcess()
+@pytest.fixture(scope="session")
+def _shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(database=tmp_path_factory.mktemp("server") / "explorer.sqlite3")
     yield process
     process.stop()
+
+
+@pytest.fixture
+def server(_shared_server: ServerProcess) -> ServerProcess:
+    """One real server for the browser tests, its simulation put back to the start before each test."""
+    _shared_server.sim({"action": "resume"})
+    _shared_server.sim({"action": "speed", "value": 1})
+    _shared_server.sim({"action": "reset"})
+    return _shared_server
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +153,13 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests leave screenshots for people to look at (not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

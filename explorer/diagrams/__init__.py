@@ -1,9 +1,20 @@
-"""Diagrams: ClusterState -> Graphviz graph -> SVG, DOT or PNG, one builder per view.
+"""Diagrams: ClusterState -> Graphviz graph -> SVG, DOT or PNG, one plan and one builder per view.
 
-SVG layouts are cached by topology: a state-only change re-fills the cached
-layout's slots (health class, status text) without running Graphviz again.
+Views: `overview`, `control-plane`, `nodes/<node-name>` and `storage`. SVG
+layouts are cached by topology: a state-only change re-fills the cached
+layout's slots (health classes, status words, counts) without running
+Graphviz again.
 """
 
-from explorer.diagrams.render import DiagramRenderer, UnknownView, render_dot, render_png
+from explorer.diagrams.render import (
+    VIEWS,
+    DiagramRenderer,
+    UnknownView,
+    drawn_in,
+    plan_view,
+    render_dot,
+    render_png,
+    view_names,
+)
 
-__all__ = ["DiagramRenderer", "UnknownView", "render_dot", "render_png"]
+__all__ = ["VIEWS", "DiagramRenderer", "UnknownView", "drawn_in", "plan_view", "render_dot", "render_png", "view_names"]

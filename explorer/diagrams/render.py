@@ -1,149 +1,196 @@
-"""Rendering: Graphviz for layout, a slot template for state, a cache keyed by topology."""
+"""Rendering: the registry of views, Graphviz for layout, slot templates for state, a cache keyed by topology."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from html import escape
-from pathlib import Path
+from itertools import compress
+from operator import is_not
 
 import graphviz
 
-from explorer.diagrams.overview import Fill, Slots, build_overview, drawn_in_overview
-from explorer.diagrams.style import HEALTH_FILL, status_text
+from explorer.diagrams.control_plane import build_control_plane, plan_control_plane
+from explorer.diagrams.node import UnknownNode, build_node, plan_node
+from explorer.diagrams.overview import build_overview, group_of, plan_overview
+from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan, component_lines
+from explorer.diagrams.storage import build_storage, plan_storage
 from explorer.model import ClusterState, Component
 from explorer.model.state import topology_key
 
-__all__ = ["DiagramRenderer", "SvgTemplate", "UnknownView", "render_dot", "render_png", "view_builder"]
+__all__ = [
+    "VIEWS",
+    "DiagramRenderer",
+    "SvgTemplate",
+    "UnknownView",
+    "ViewSpec",
+    "drawn_in",
+    "plan_view",
+    "render_dot",
+    "render_png",
+    "view_names",
+]
 
-Builder = Callable[[ClusterState, Slots, Fill], graphviz.Digraph]
-VIEWS: dict[str, Builder] = {"overview": build_overview}
-DRAWN: dict[str, Callable[[ClusterState], list[Component]]] = {"overview": drawn_in_overview}
 
-# The page and a downloaded SVG share one stylesheet: the file embeds it so it stands alone.
-SVG_STYLE_PATH = Path(__file__).resolve().parents[2] / "static" / "explorer" / "css" / "diagram.css"
+@dataclass(frozen=True)
+class ViewSpec:
+    """One view: `plan` reads the state (and the view's argument, such as a node name), `build` draws the plan."""
+
+    plan: Callable[[ClusterState, str | None], ViewPlan]
+    build: Callable[[ViewPlan, Paint], graphviz.Digraph]
+    argument: str | None = None  # the name of the path segment after the view's name, if it takes one
+
+
+VIEWS: dict[str, ViewSpec] = {
+    "overview": ViewSpec(plan_overview, build_overview),
+    "control-plane": ViewSpec(plan_control_plane, build_control_plane),
+    "nodes": ViewSpec(plan_node, build_node, argument="node-name"),
+    "storage": ViewSpec(plan_storage, build_storage),
+}
 
 
 class UnknownView(LookupError):
-    """No such diagram view; the message lists the ones there are."""
+    """No such diagram view (or no such node); the message lists the ones there are."""
 
 
-def view_builder(view: str) -> Builder:
+def view_names() -> list[str]:
+    return [f"{name}/<{spec.argument}>" if spec.argument else name for name, spec in VIEWS.items()]
+
+
+def resolve(view: str) -> tuple[ViewSpec, str | None]:
+    head, _, argument = view.partition("/")
+    spec = VIEWS.get(head)
+    if spec is not None and bool(spec.argument) == bool(argument) and "/" not in argument:
+        return spec, argument or None
+    raise UnknownView(f"unknown diagram view {view!r}; views: {', '.join(view_names())}")
+
+
+def plan_view(state: ClusterState, view: str) -> ViewPlan:
+    spec, argument = resolve(view)
     try:
-        return VIEWS[view]
-    except KeyError:
-        raise UnknownView(f"unknown diagram view {view!r}; views: {', '.join(VIEWS)}") from None
+        return spec.plan(state, argument)
+    except UnknownNode as error:
+        raise UnknownView(str(error)) from None
 
 
-def _real_slots(c: Component) -> tuple[str, str]:
-    return c.health.value, status_text(c.status, c.health)
+def drawn_in(state: ClusterState, view: str) -> list[Component]:
+    """The components `view` draws as elements of their own (id = component id, class health-*)."""
+    return plan_view(state, view).drawn
 
 
-def _health_fill(c: Component) -> dict[str, str]:
-    fill, line, style = HEALTH_FILL[c.health]
-    return {"fillcolor": fill, "color": line, "style": style}
-
-
-def _neutral_fill(c: Component) -> dict[str, str]:
-    return {"fillcolor": "#ffffff", "color": "#333333"}
+def _graph(state: ClusterState, view: str) -> graphviz.Digraph:
+    plan = plan_view(state, view)
+    return resolve(view)[0].build(plan, Paint(plan, layout=False))
 
 
 def render_dot(state: ClusterState, view: str) -> str:
     """DOT source with the state baked in (colours and status words), for export."""
-    return view_builder(view)(state, _real_slots, _health_fill).source
+    return _graph(state, view).source
 
 
 def render_png(state: ClusterState, view: str) -> bytes:
-    return view_builder(view)(state, _real_slots, _health_fill).pipe(format="png", quiet=True)
-
-
-_SLOT = re.compile(r"@@([hs])(\d+)@@")
-_STATUS_TEXT = re.compile(r"<text ([^>]*)>(@@s\d+@@)</text>")
+    return _graph(state, view).pipe(format="png", quiet=True)
 
 
 @dataclass(frozen=True)
-class SvgTemplate:
-    """A laid-out SVG cut at its state slots: fill them to get the SVG of any state with this topology."""
+class _Seen:
+    """The components of the last state a view was planned for, in order, to find what changed since."""
 
-    chunks: tuple[str, ...]
-    slots: tuple[tuple[str, str], ...]  # (component id, "h" for health class or "s" for status text)
-
-    @classmethod
-    def from_svg(cls, svg: str, ids: list[str]) -> SvgTemplate:
-        svg = _STATUS_TEXT.sub(r'<text class="status" \1>\2</text>', svg)
-        root_end = svg.find(">", svg.find("<svg")) + 1
-        svg = f"{svg[:root_end]}\n<style>{_diagram_css()}</style>{svg[root_end:]}"
-        parts = _SLOT.split(svg)
-        chunks = tuple(parts[0::3])
-        slots = tuple((ids[int(index)], which) for which, index in zip(parts[1::3], parts[2::3], strict=True))
-        return cls(chunks, slots)
-
-    def fill(self, state: ClusterState) -> str:
-        out = [self.chunks[0]]
-        components = state.components
-        for (cid, which), chunk in zip(self.slots, self.chunks[1:], strict=True):
-            c = components.get(cid)
-            if c is None:
-                out.append("unknown" if which == "h" else "?")
-            elif which == "h":
-                out.append(c.health.value)
-            else:
-                out.append(escape(status_text(c.status, c.health), quote=False))
-            out.append(chunk)
-        return "".join(out)
+    values: tuple[Component, ...]
+    plan: ViewPlan
 
 
-@cache
-def _diagram_css() -> str:
-    return SVG_STYLE_PATH.read_text(encoding="utf-8")
+def _state_only_changes(
+    old: tuple[Component, ...], new: tuple[Component, ...]
+) -> list[tuple[Component, Component]] | None:
+    """The (old, new) pairs that changed, if none of them moves the layout; None if one does."""
+    changed = list(compress(range(len(new)), map(is_not, old, new)))
+    if len(changed) > len(new) // 4 + 16:
+        return None  # most of the cluster moved: a full plan costs no more
+    pairs = []
+    for i in changed:
+        a, b = old[i], new[i]
+        # A different id where an object changed means components came or went: not state-only.
+        if a.id != b.id or topology_key(a) != topology_key(b) or len(component_lines(a)) != len(component_lines(b)):
+            return None
+        if a.kind == "node" and (group_of(a) != group_of(b) or a.detail.get("role") != b.detail.get("role")):
+            return None
+        pairs.append((a, b))
+    return pairs
 
 
 class DiagramRenderer:
-    """Caches SVG layouts by (view, topology); safe to call from worker threads."""
+    """Caches SVG layouts by (view, topology); safe to call from worker threads.
 
-    def __init__(self, max_layouts: int = 32):
+    It also remembers the last plan of each view: when the next state differs
+    only by state-only changes (found by comparing component identities, which
+    a frozen model makes sound), the plan is restated from the difference
+    instead of rescanning the whole cluster.
+    """
+
+    def __init__(self, max_layouts: int = 32, max_plans: int = 16):
         self._layouts: OrderedDict[str, SvgTemplate] = OrderedDict()
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_layouts
+        self._max_plans = max_plans
         self.layouts_computed = 0
+        self.plans_computed = 0
 
-    def topology_signature(self, state: ClusterState, view: str) -> str:
-        digest = hashlib.blake2b(view.encode(), digest_size=16)
-        for c in sorted(DRAWN[view](state), key=lambda c: c.id):
-            digest.update(repr(topology_key(c)).encode())
+    @staticmethod
+    def signature_of(plan: ViewPlan) -> str:
+        digest = hashlib.blake2b(plan.view.encode(), digest_size=16)
+        digest.update(repr(plan.signature).encode())
         return digest.hexdigest()
 
+    def topology_signature(self, state: ClusterState, view: str) -> str:
+        return self.signature_of(plan_view(state, view))
+
+    def plan(self, state: ClusterState, view: str) -> ViewPlan:
+        return self._plan(state, view)[0]
+
+    def _plan(self, state: ClusterState, view: str) -> tuple[ViewPlan, bool]:
+        """The view's plan for `state`, and whether it was planned afresh (rather than restated)."""
+        values = tuple(state.components.values())
+        with self._lock:
+            seen = self._seen.get(view)
+        plan = None
+        fresh = False
+        if seen is not None and len(seen.values) == len(values):
+            changes = _state_only_changes(seen.values, values)
+            if changes is not None:
+                plan = seen.plan.restated(state, changes)
+        if plan is None:
+            plan = plan_view(state, view)
+            fresh = True
+            self.plans_computed += 1
+        with self._lock:
+            self._seen[view] = _Seen(values, plan)
+            self._seen.move_to_end(view)
+            while len(self._seen) > self._max_plans:
+                self._seen.popitem(last=False)
+        return plan, fresh
+
     def svg(self, state: ClusterState, view: str) -> str:
-        builder = view_builder(view)
-        key = self.topology_signature(state, view)
+        plan, fresh = self._plan(state, view)
+        key = self.signature_of(plan)
         with self._lock:
             template = self._layouts.get(key)
             if template is not None:
                 self._layouts.move_to_end(key)
         if template is None:
-            template = self._layout(state, builder)
+            # Lay out from a plan whose facts are all this state's own, not restated ones.
+            template = self._layout(plan if fresh else plan_view(state, view), resolve(view)[0])
             with self._lock:
                 self._layouts[key] = template
                 while len(self._layouts) > self._max:
                     self._layouts.popitem(last=False)
-        return template.fill(state)
+        return template.fill(plan)
 
-    def _layout(self, state: ClusterState, builder: Builder) -> SvgTemplate:
-        ids: list[str] = []
-        index: dict[str, int] = {}
-
-        def token_slots(c: Component) -> tuple[str, str]:
-            if c.id not in index:
-                index[c.id] = len(ids)
-                ids.append(c.id)
-            i = index[c.id]
-            return f"@@h{i}@@", f"@@s{i}@@"
-
-        svg = builder(state, token_slots, _neutral_fill).pipe(format="svg", encoding="utf-8", quiet=True)
+    def _layout(self, plan: ViewPlan, spec: ViewSpec) -> SvgTemplate:
+        paint = Paint(plan, layout=True)
+        svg = spec.build(plan, paint).pipe(format="svg", encoding="utf-8", quiet=True)
         self.layouts_computed += 1
-        return SvgTemplate.from_svg(svg, ids)
+        return SvgTemplate.from_svg(svg, paint.slots)

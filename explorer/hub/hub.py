@@ -6,8 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from explorer.hub.recent import RecentEvents
 from explorer.model import ClusterState
-from explorer.model.changes import apply_in_place
+from explorer.model.changes import Event, apply_in_place
 from explorer.sources.base import Source
 
 __all__ = ["Hub", "Publisher"]
@@ -27,6 +28,7 @@ class Hub:
         self.publish = publish
         self.seq = 0
         self.state = ClusterState()
+        self.recent_events = RecentEvents()
 
     async def start(self) -> None:
         self.state = await self.source.start()
@@ -47,6 +49,8 @@ class Hub:
             apply_in_place(self.state, change)
             self.seq += 1
             messages.append(change.to_message(self.seq))
+            if isinstance(change, Event):
+                self.recent_events.add(messages[-1])
         if messages:
             await self.store.save(self.seq, self.state)
             await self.publish(messages)

@@ -78,7 +78,7 @@ def apply_in_place(state: ClusterState, change: Change) -> None:
     if change.type is ChangeType.REMOVED:
         state.remove(change.component.id)
     else:
-        state.put(change.component)
+        state.put(change.component, change.time)
 
 
 def diff_states(old: ClusterState, new: ClusterState, time: str) -> list[ComponentChange]:

@@ -24,7 +24,7 @@ class ClusterState:
     thousands of changes a second to states of 150000 components.
     """
 
-    __slots__ = ("_edges", "cluster", "components", "source")
+    __slots__ = ("_edges", "cluster", "components", "health_since", "source")
 
     def __init__(
         self, components: Iterable[Component] | Mapping[str, Component] = (), *, cluster: str = "", source: str = ""
@@ -35,16 +35,30 @@ class ClusterState:
             self.components = {c.id: c for c in components}
         self.cluster = cluster
         self.source = source
+        # When each component entered its current health, as far as this state has seen it change.
+        self.health_since: dict[str, str] = {}
         self._edges: list[Edge] | None = None
 
     def copy(self) -> ClusterState:
-        return ClusterState(self.components, cluster=self.cluster, source=self.source)
+        twin = ClusterState(self.components, cluster=self.cluster, source=self.source)
+        twin.health_since = dict(self.health_since)
+        return twin
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ClusterState) and self.components == other.components
 
     def __len__(self) -> int:
         return len(self.components)
+
+    def only_namespace(self, namespace: str) -> ClusterState:
+        """The cluster-scoped components plus the namespaced ones of `namespace`: what a namespace filter shows."""
+        kept = ClusterState(
+            (c for c in self.components.values() if c.namespace is None or c.namespace == namespace),
+            cluster=self.cluster,
+            source=self.source,
+        )
+        kept.health_since = {k: v for k, v in self.health_since.items() if k in kept.components}
+        return kept
 
     def get(self, component_id: str) -> Component | None:
         return self.components.get(component_id)
@@ -61,16 +75,22 @@ class ClusterState:
             self._edges = derive_edges(self.components.values())
         return self._edges
 
-    def put(self, component: Component) -> Component | None:
-        """Store a component; return the one it replaced. Drops cached edges only when topology moved."""
+    def put(self, component: Component, time: str | None = None) -> Component | None:
+        """Store a component; return the one it replaced. Drops cached edges only when topology moved.
+
+        With `time`, a change of health is remembered as starting then.
+        """
         previous = self.components.get(component.id)
         self.components[component.id] = component
+        if time is not None and (previous is None or previous.health != component.health):
+            self.health_since[component.id] = time
         if previous is None or _edge_inputs(previous) != _edge_inputs(component):
             self._edges = None
         return previous
 
     def remove(self, component_id: str) -> Component | None:
         previous = self.components.pop(component_id, None)
+        self.health_since.pop(component_id, None)
         if previous is not None:
             self._edges = None
         return previous
@@ -81,17 +101,23 @@ class ClusterState:
             "cluster": self.cluster,
             "components": [c.to_dict() for c in sorted(self.components.values(), key=lambda c: c.id)],
             "edges": [e.to_dict() for e in self.edges],
+            # An addition to the contract's snapshot: when each component entered its current health.
+            "health_since": dict(sorted(self.health_since.items())),
         }
 
     @classmethod
     def from_dict(cls, data: Any) -> ClusterState:
         if not isinstance(data, dict) or not isinstance(data.get("components"), list):
             raise ValueError("a snapshot must be an object with a components list")
-        return cls(
+        state = cls(
             (Component.from_dict(c) for c in data["components"]),
             cluster=str(data.get("cluster", "")),
             source=str(data.get("source", "")),
         )
+        since = data.get("health_since") or {}
+        if isinstance(since, dict):
+            state.health_since = {str(k): str(v) for k, v in since.items() if k in state.components}
+        return state
 
 
 def _edge_inputs(c: Component) -> tuple[Any, ...]:

@@ -26,18 +26,22 @@ SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
 CONTENT_TYPES = {"svg": "image/svg+xml", "dot": "text/vnd.graphviz; charset=utf-8", "png": "image/png"}
 
 
-async def _state_copy() -> tuple[int, Any, Any]:
+async def _state_copy(namespace: str | None = None) -> tuple[int, Any, Any]:
     runtime = await get_runtime()
     seq, state = await runtime.snapshot()
     # A shallow copy is a consistent snapshot (components are frozen) that a worker thread may read.
-    return seq, state.copy(), runtime
+    return seq, state.only_namespace(namespace) if namespace else state.copy(), runtime
 
 
 @ensure_csrf_cookie
 @require_GET
 async def index(request: HttpRequest) -> HttpResponse:
-    seq, state, runtime = await _state_copy()
+    namespace = request.GET.get("namespace") or None
+    seq, full_state, runtime = await _state_copy()
+    state = full_state.only_namespace(namespace) if namespace else full_state
     svg = await asyncio.to_thread(renderer.svg, state, "overview")
+    from explorer.web.dashboard_views import dashboard_context
+
     context = {
         "svg": _inline(svg),
         "state": state,
@@ -46,6 +50,8 @@ async def index(request: HttpRequest) -> HttpResponse:
         "speeds": SPEEDS,
         "source_error": runtime.error,
         "summary": _health_summary(state),
+        **dashboard_context(full_state, namespace),
+        "diagram_query": f"?namespace={namespace}" if namespace else "",
         "kube": await _kube_contexts(runtime),
     }
     return render(request, "web/index.html", context)
@@ -61,7 +67,7 @@ async def state_json(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
-    _, state, _ = await _state_copy()
+    _, state, _ = await _state_copy(request.GET.get("namespace") or None)
     try:
         if fmt == "svg":
             body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)

@@ -168,3 +168,10 @@ def test_a_state_differs_from_itself_by_nothing(state):
 def test_snapshot_survives_a_json_round_trip():
     state = ClusterState([comp("node/a"), comp("kubelet/a", parent="node/a")], cluster="c", source="sim")
     assert ClusterState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+
+
+def test_a_namespace_view_keeps_cluster_scoped_things_and_that_namespace_only():
+    state = ClusterState(
+        [comp("node/a"), comp("pod/default/web"), comp("pod/kube-system/dns"), comp("pvc/default/data")]
+    )
+    assert set(state.only_namespace("default").components) == {"node/a", "pod/default/web", "pvc/default/data"}

@@ -101,3 +101,13 @@ async def test_a_command_without_the_csrf_token_is_refused_with_directions():
     response = await client.post("/api/sim/", '{"action": "pause"}', content_type="application/json")
     assert response.status_code == 403
     assert "X-CSRFToken" in response.json()["error"]
+
+
+async def test_a_namespace_filter_keeps_other_namespaces_out_of_the_diagram():
+    client = AsyncClient()
+    svg = (await client.get("/diagram/overview.svg?namespace=kube-system")).content.decode()
+    assert "pvc/default/data" not in svg
+    assert "node/worker-1" in svg.replace("&#45;", "-")
+    page = BeautifulSoup((await client.get("/?namespace=kube-system")).content, "html.parser")
+    assert page.find(id="diagram")["data-src"].endswith("?namespace=kube-system")
+    assert page.find(id="namespace-filter").find("option", selected=True)["value"] == "kube-system"

@@ -1,4 +1,4 @@
-// Keeps the page's diagram, health summary and timeline in step with /ws/events/.
+// Keeps the page's diagram and health summary in step with /ws/events/, and re-dispatches every message.
 // State-only changes restyle the SVG element already on the page; topology
 // changes (a pod added, moved or removed) refetch the diagram, whose layout the
 // server caches. A gap in seq, or a reconnect, resyncs from the snapshot.
@@ -6,7 +6,6 @@
 const GLYPH = { ok: "✔", warning: "▲", error: "✖", unknown: "?" };
 const HEALTHS = Object.keys(GLYPH);
 const diagram = document.getElementById("diagram");
-const timeline = document.getElementById("timeline");
 const liveStatus = document.getElementById("live-status");
 const components = new Map();
 let seq = null;
@@ -15,6 +14,7 @@ let retryDelay = 500;
 let reloadTimer = null;
 
 function setLive(state, text) {
+  if (!liveStatus) return;
   liveStatus.dataset.state = state;
   liveStatus.textContent = text;
 }
@@ -54,31 +54,29 @@ function reloadDiagram() {
   }, 300);
 }
 
-function addEvent(message) {
-  const item = document.createElement("li");
-  item.className = message.severity || "Normal";
-  const time = document.createElement("time");
-  time.dateTime = message.time;
-  time.textContent = message.time.slice(11, 19);
-  const reason = document.createElement("span");
-  reason.className = "reason";
-  reason.textContent = message.reason;
-  const text = document.createElement("div");
-  text.textContent = `${message.involved}: ${message.message}`;
-  item.append(time, reason, text);
-  timeline.prepend(item);
-  const limit = Number(timeline.dataset.limit || 200);
-  while (timeline.children.length > limit) timeline.lastElementChild.remove();
+// The time of the newest change: simulated time, a recording's time, or the cluster's own.
+function setClock(time) {
+  if (!time) return;
+  const clock = document.getElementById("sim-clock");
+  if (clock) clock.textContent = time;
+  const asOf = document.getElementById("cluster-time");
+  if (asOf) asOf.textContent = time.replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
-function setClock(time) {
-  const clock = document.getElementById("sim-clock");
-  if (clock && time) clock.textContent = time;
+// With a namespace filter, other namespaces' pods and claims are not drawn and need no redraw.
+function shown(component) {
+  const only = diagram.dataset.namespace;
+  return !only || !component.namespace || component.namespace === only;
 }
 
 function applyChange(message) {
   const component = message.component;
   const before = components.get(component.id);
+  if (!shown(component)) {
+    if (message.type === "removed") components.delete(component.id);
+    else components.set(component.id, component);
+    return;
+  }
   if (message.type === "removed") {
     components.delete(component.id);
     reloadDiagram();
@@ -102,6 +100,7 @@ function onMessage(event) {
     for (const c of message.components) components.set(c.id, c);
     reloadDiagram();
     updateSummary();
+    document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
     return;
   }
   if (seq !== null && message.seq !== seq + 1) {
@@ -110,11 +109,12 @@ function onMessage(event) {
   }
   seq = message.seq;
   setClock(message.time);
-  if (message.type === "event") addEvent(message);
-  else {
+  if (message.type !== "event") {
     applyChange(message);
     updateSummary();
   }
+  // Other modules (timeline, dashboard, tours) listen here instead of opening sockets of their own.
+  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
 }
 
 function connect() {

@@ -1,0 +1,110 @@
+"""The control-plane view: etcd members (leader and raft term), apiservers, scheduler and controller-manager
+(leader from their leases), who talks to whom, and the node agents that watch the apiserver, as counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+
+from explorer.diagrams.elements import (
+    add_component,
+    add_edge,
+    add_state_edges,
+    add_summary,
+    counts_text,
+    new_graph,
+    node_frame,
+    worst,
+)
+from explorer.diagrams.overview import unhealthy_lines
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines
+from explorer.diagrams.style import FONT
+from explorer.model import ClusterState, Component, EdgeKind, derive_edges
+from explorer.model.ids import CONTROL_PLANE_KINDS
+from explorer.model.state import topology_key
+
+__all__ = ["build_control_plane", "plan_control_plane"]
+
+CLIENT_AGENTS = (("kubelet", "kubelets"), ("kube-proxy", "kube-proxies"))
+
+
+def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
+    members: list[Component] = []
+    drawn: list[Component] = []
+    signature: list[Any] = []
+    plan = ViewPlan("control-plane", state, drawn, signature, {"members": members})
+    agent_kinds = {kind for kind, _ in CLIENT_AGENTS}
+    for c in state.components.values():
+        if c.kind in CONTROL_PLANE_KINDS:
+            members.append(c)
+        elif c.kind in agent_kinds:
+            plan.count("agents", c.kind, c)
+    hosts = {c.parent for c in members if c.parent}
+    nodes = [n for n in (state.components.get(h) for h in sorted(hosts)) if n is not None and n.kind == "node"]
+    drawn.extend(sorted(members + nodes, key=lambda c: c.id))
+    signature.extend((topology_key(c), len(component_lines(c))) for c in drawn)
+    signature.append(("agents", tuple(sorted(plan.tally("agents").counts))))
+    plan.facts["nodes"] = nodes
+    return plan
+
+
+def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
+    state = plan.state
+    graph = new_graph("control-plane", f"cluster {state.cluster} ({state.source}): control plane")
+    graph.attr(ranksep="0.9", nodesep="0.5")
+    members: list[Component] = sorted(plan.facts["members"], key=lambda c: c.id)
+    nodes: list[Component] = plan.facts["nodes"]
+    node_ids = {n.id for n in nodes}
+
+    def draw(g: graphviz.Digraph, c: Component) -> None:
+        add_component(g, c, paint, width=2.5, with_lines=True)
+
+    for node in nodes:
+        with node_frame(graph, node, paint, f"control-plane node {node.name}") as box:
+            for kind in CONTROL_PLANE_KINDS:
+                for c in members:
+                    if c.kind == kind and c.parent == node.id:
+                        draw(box, c)
+    loose = [c for c in members if c.parent not in node_ids]
+    if loose:  # a managed control plane: the provider hides its machines
+        with graph.subgraph(name="cluster_managed") as managed:
+            managed.attr(id="layer-managed", label="managed by the provider", style="rounded,dashed", fontname=FONT)
+            for c in loose:
+                draw(managed, c)
+
+    # Rows that read top-down: leaders-elected clients, then apiservers, then etcd.
+    for kinds in (("scheduler", "controller-manager", "cloud-controller-manager"), ("apiserver",), ("etcd",)):
+        ids = [c.id for c in members if c.kind in kinds]
+        if ids:
+            with graph.subgraph() as row:
+                row.attr(rank="same")
+                for cid in ids:
+                    row.node(cid)
+
+    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    apiservers = [c for c in members if c.kind == "apiserver"]
+    agents = plan.tally("agents").counts
+    with graph.subgraph(name="cluster_clients") as clients:
+        clients.attr(id="layer-clients", label="node agents (all nodes)", style="rounded", fontname=FONT)
+        for kind, plural in CLIENT_AGENTS:
+            if kind not in agents:
+                continue
+            add_summary(
+                clients,
+                f"agents/{kind}",
+                paint,
+                lambda p, kind=kind: worst(p.tally("agents").of(kind)),
+                plural,
+                [
+                    lambda p, kind=kind, plural=plural: counts_text(plural, p.tally("agents").of(kind)),
+                    *(
+                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3)[i])
+                        for i in range(3)
+                    ),
+                ],
+                kind="agents",
+            )
+            if apiservers:
+                add_edge(graph, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, "HTTPS watch")
+    return graph

@@ -1,0 +1,100 @@
+"""The node view (`nodes/<node-name>`): one node's kubelet, kube-proxy, container runtime, each pod with its
+containers and their states, the volumes its pods mount, the registries it pulls from and its apiserver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+
+from explorer.diagrams.elements import add_component, add_state_edges, new_graph, node_frame
+from explorer.diagrams.overview import group_of
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines
+from explorer.diagrams.style import FONT
+from explorer.model import ClusterState, Component, derive_edges
+from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
+from explorer.model.images import registry_of
+from explorer.model.state import topology_key
+
+__all__ = ["UnknownNode", "build_node", "plan_node"]
+
+
+class UnknownNode(LookupError):
+    """The node view names a node the cluster does not have."""
+
+
+def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
+    node = state.components.get(f"node/{name}")
+    if node is None or node.kind != "node":
+        names = sorted(c.name for c in state.components.values() if c.kind == "node")
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        raise UnknownNode(f"unknown node {name!r}; nodes: {shown or 'none'}")
+    agents = [c for kind in NODE_AGENT_KINDS if (c := state.components.get(f"{kind}/{node.name}")) is not None]
+    # A control-plane node runs its members as static pods: they belong in its picture too.
+    hosted = [
+        c
+        for kind in CONTROL_PLANE_KINDS
+        if (c := state.components.get(f"{kind}/{node.name}")) is not None and c.parent == node.id
+    ]
+    pods = sorted((c for c in state.components.values() if c.kind == "pod" and c.parent == node.id), key=lambda c: c.id)
+    claims: dict[str, Component] = {}
+    volumes: dict[str, Component] = {}
+    registries: dict[str, Component] = {}
+    for p in pods:
+        for claim in p.detail.get("claims", ()):
+            pvc = state.components.get(f"pvc/{p.namespace}/{claim}")
+            if pvc is not None:
+                claims[pvc.id] = pvc
+                pv = state.components.get(f"pv/{pvc.detail.get('volume')}")
+                if pv is not None:
+                    volumes[pv.id] = pv
+        for image in p.detail.get("images", ()):
+            registry = state.components.get(f"registry/{registry_of(image)}")
+            if registry is not None:
+                registries[registry.id] = registry
+    apiservers = [c for c in state.components.values() if c.kind == "apiserver"]
+    local = [a for a in apiservers if a.name == node.name]
+    apiserver = local or sorted(apiservers, key=lambda c: c.id)[:1]
+    hosted_ids = {c.id for c in hosted}
+    apiserver = [a for a in apiserver if a.id not in hosted_ids]
+    drawn = [node, *hosted, *agents, *pods, *claims.values(), *volumes.values(), *registries.values(), *apiserver]
+    signature: list[Any] = [(topology_key(c), len(component_lines(c))) for c in drawn]
+    facts = {"node": node, "agents": [*hosted, *agents], "pods": pods, "claims": list(claims.values())}
+    facts.update(volumes=list(volumes.values()), registries=list(registries.values()), apiserver=apiserver)
+    return ViewPlan(f"nodes/{node.name}", state, drawn, signature, facts)
+
+
+def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
+    f = plan.facts
+    node: Component = f["node"]
+    state = plan.state
+    graph = new_graph("node", f"cluster {state.cluster} ({state.source}): node {node.name}")
+    graph.attr(rankdir="LR", ranksep="0.8")
+    for a in f["apiserver"]:
+        with graph.subgraph(name="cluster_control_plane") as cp:
+            cp.attr(id="layer-control-plane", label="Control plane", style="rounded", fontname=FONT)
+            add_component(cp, a, paint)
+    zone, pool = group_of(node)
+    title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone} · pool {pool}"
+    with node_frame(graph, node, paint, title) as box:
+        for c in f["agents"]:
+            add_component(box, c, paint, with_lines=c.kind in CONTROL_PLANE_KINDS)
+        for p in f["pods"]:
+            add_component(box, p, paint, width=3.3, with_lines=True)
+            runtime = f"runtime/{node.name}"
+            if runtime in state.components:
+                # Invisible: the runtime runs these pods, so they sit beside it.
+                box.edge(runtime, p.id, style="invis")
+    if f["claims"] or f["volumes"]:
+        with graph.subgraph(name="cluster_storage") as st:
+            st.attr(id="layer-storage", label="Volumes mounted", style="rounded", fontname=FONT)
+            for c in [*f["claims"], *f["volumes"]]:
+                add_component(st, c, paint, width=2.4, with_lines=True)
+    if f["registries"]:
+        with graph.subgraph(name="cluster_registries") as rg:
+            rg.attr(id="layer-registries", label="Image registries", style="rounded", fontname=FONT)
+            for c in f["registries"]:
+                add_component(rg, c, paint)
+    drawn = {c.id for c in plan.drawn}
+    add_state_edges(graph, derive_edges(plan.drawn), drawn)
+    return graph

@@ -1,0 +1,101 @@
+"""The operator's problems list: what is wrong right now, worst first, with since-when.
+
+Derived from a ClusterState alone, so every source (simulated, real, replayed)
+gets the same list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from explorer.model.component import Component, Health
+from explorer.model.state import ClusterState
+
+__all__ = ["LAYERS", "Problem", "find_problems", "health_by_layer", "layer_of"]
+
+LAYERS = ("control-plane", "nodes", "workloads", "storage")
+_LAYER_OF_KIND = {
+    "apiserver": "control-plane",
+    "etcd": "control-plane",
+    "scheduler": "control-plane",
+    "controller-manager": "control-plane",
+    "cloud-controller-manager": "control-plane",
+    "node": "nodes",
+    "kubelet": "nodes",
+    "kube-proxy": "nodes",
+    "runtime": "nodes",
+    "pod": "workloads",
+    "registry": "workloads",
+    "pv": "storage",
+    "pvc": "storage",
+    "storageclass": "storage",
+}
+
+# Lower is worse: what takes the whole cluster down comes before what takes one pod down.
+_RANK_OF_KIND = {
+    "etcd": 0,
+    "apiserver": 1,
+    "node": 2,
+    "scheduler": 3,
+    "controller-manager": 3,
+    "cloud-controller-manager": 3,
+    "kubelet": 4,
+    "runtime": 4,
+    "kube-proxy": 5,
+    "registry": 5,
+    "pod": 6,
+    "pvc": 7,
+    "pv": 7,
+    "storageclass": 8,
+}
+_HEALTH_RANK = {Health.ERROR: 0, Health.UNKNOWN: 1, Health.WARNING: 2, Health.OK: 3}
+
+
+def layer_of(component: Component) -> str:
+    return _LAYER_OF_KIND.get(component.kind, "workloads")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    component: Component
+    reason: str
+    since: str | None
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return (_HEALTH_RANK[self.component.health], _RANK_OF_KIND.get(self.component.kind, 9))
+
+    def to_dict(self) -> dict[str, object]:
+        c = self.component
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "name": c.name,
+            "namespace": c.namespace,
+            "status": c.status,
+            "health": c.health.value,
+            "reason": self.reason,
+            "since": self.since,
+        }
+
+
+def _reason(c: Component) -> str:
+    why = c.detail.get("why") if isinstance(c.detail, dict) else None
+    return str(why) if why else c.status
+
+
+def find_problems(state: ClusterState, namespace: str | None = None) -> list[Problem]:
+    """Every component that is not ok, worst first; ties go to the oldest problem, then by id."""
+    found = [
+        Problem(c, _reason(c), state.health_since.get(c.id))
+        for c in state.components.values()
+        if c.health is not Health.OK and (namespace is None or c.namespace in (None, namespace))
+    ]
+    return sorted(found, key=lambda p: (p.rank, p.since or "", p.component.id))
+
+
+def health_by_layer(state: ClusterState) -> dict[str, dict[str, int]]:
+    counts = {layer: {h.value: 0 for h in Health} for layer in LAYERS}
+    for c in state.components.values():
+        counts[layer_of(c)][c.health.value] += 1
+    return counts

@@ -1,0 +1,196 @@
+"""Pages for the architecture views and the component detail panel (drill-down).
+
+`/view/<view>/` is one page per diagram view (`overview`, `control-plane`,
+`nodes/<node-name>`, `storage`), with breadcrumbs, a legend and export links;
+`?component=<id>` opens that component's panel, so a link or a reload
+reopens exactly what was on screen. `/component/<id>/` is the panel itself:
+an htmx partial when htmx asks, a page of its own otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from explorer.diagrams import UnknownView
+from explorer.diagrams.overview import group_of
+from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
+from explorer.live.runtime import get_runtime
+from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.web.views import _inline, _state_copy, renderer
+
+__all__ = ["component_panel", "node_jump", "view_page"]
+
+VIEW_TITLES = {"overview": "Overview", "control-plane": "Control plane", "storage": "Storage"}
+KIND_NAMES = {
+    "node": "Node",
+    "pod": "Pod",
+    "pv": "PersistentVolume",
+    "pvc": "PersistentVolumeClaim",
+    "storageclass": "StorageClass",
+    "registry": "Image registry",
+    "runtime": "Container runtime",
+}
+# Which view a component's panel is most at home in, for its breadcrumbs and its "open in view" link.
+STORAGE_KINDS = {"pv", "pvc", "storageclass"}
+# A node group's panel lists this many nodes (unhealthy first), then says how many more.
+GROUP_PANEL_NODES = 200
+CONTROL_KINDS = {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}
+
+
+def _view_title(view: str) -> str:
+    if view.startswith("nodes/"):
+        return f"Node {view.split('/', 1)[1]}"
+    return VIEW_TITLES.get(view, view)
+
+
+def _breadcrumbs(view: str) -> list[dict[str, str]]:
+    crumbs = [{"title": "Overview", "url": reverse("view", args=["overview"])}]
+    if view != "overview":
+        crumbs.append({"title": _view_title(view), "url": reverse("view", args=[view])})
+    return crumbs
+
+
+def _home_view(c: Component) -> str:
+    if c.kind == "node":
+        return f"nodes/{c.name}"
+    if c.kind in {"kubelet", "kube-proxy", "runtime"} or (c.kind == "pod" and c.parent):
+        return f"nodes/{(c.parent or '').split('/', 1)[-1]}"
+    if c.kind in STORAGE_KINDS:
+        return "storage"
+    if c.kind in CONTROL_KINDS:
+        return "control-plane"
+    return "overview"
+
+
+def _legend() -> dict[str, Any]:
+    healths = [{"value": h.value, "glyph": HEALTH_GLYPH[h]} for h in Health]
+    edges = []
+    dashes = {"solid": "", "bold": "", "dashed": "6 3", "dotted": "1.5 3"}
+    for kind, style in EDGE_STYLE.items():
+        if kind is EdgeKind.RUNS_ON:
+            continue
+        edges.append(
+            {
+                "kind": kind.value,
+                "colour": style["color"],
+                "dash": dashes.get(style["style"], ""),
+                "width": 3 if style["style"] == "bold" else 1.5,
+                "head": style["arrowhead"],
+            }
+        )
+    return {"healths": healths, "edges": edges}
+
+
+def _group_context(state: ClusterState, group_id: str) -> dict[str, Any]:
+    """A group of worker nodes the big-cluster overview draws as one box: its nodes, unhealthy first."""
+    _, _, rest = group_id.partition("/")
+    zone, _, pool = rest.partition("/")
+    members = [
+        n
+        for n in state.components.values()
+        if n.kind == "node" and n.detail.get("role") != "control-plane" and group_of(n) == (zone, pool)
+    ]
+    if not members:
+        return {"missing": group_id}
+    members.sort(key=lambda n: (n.health is Health.OK, n.name))
+    shown = [{"name": n.name, "health": n.health.value, "status": status_text(n.status, n.health)} for n in members]
+    return {
+        "group": group_id,
+        "zone": zone,
+        "pool": pool,
+        "nodes": shown[:GROUP_PANEL_NODES],
+        "more": max(0, len(shown) - GROUP_PANEL_NODES),
+        "count": len(shown),
+        "home_view": "overview",
+    }
+
+
+def _panel_context(state: ClusterState, component_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    if component_id.startswith("node-group/"):
+        return _group_context(state, component_id)
+    c = state.components.get(component_id)
+    if c is None:
+        return {"missing": component_id}
+    fields = [(key, _field_text(value)) for key, value in sorted(c.detail.items()) if key != "why"]
+    parent = state.components.get(c.parent) if c.parent else None
+    return {
+        "component": c,
+        "kind_name": KIND_NAMES.get(c.kind, c.kind),
+        "status": status_text(c.status, c.health),
+        "why": c.detail.get("why") or "",
+        "fields": fields,
+        "parent": parent,
+        "home_view": _home_view(c),
+        "home_title": _view_title(_home_view(c)),
+        "events": events,
+    }
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value or "—"
+    if value is None:
+        return "—"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value) or "—"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+async def _recent_events(component_id: str) -> list[dict[str, Any]]:
+    runtime = await get_runtime()
+    hub = runtime.hub
+    return hub.recent_events.of(component_id) if hub is not None else []
+
+
+@ensure_csrf_cookie
+@require_GET
+async def view_page(request: HttpRequest, view: str) -> HttpResponse:
+    _, state, runtime = await _state_copy()
+    try:
+        svg = await asyncio.to_thread(renderer.svg, state, view)
+    except UnknownView as error:
+        return render(request, "web/view_missing.html", {"error": str(error)}, status=404)
+    context: dict[str, Any] = {
+        "view": view,
+        "title": _view_title(view),
+        "breadcrumbs": _breadcrumbs(view),
+        "svg": _inline(svg),
+        "state": state,
+        "legend": _legend(),
+        "source_error": runtime.error,
+        "nodes": [c.name for c in state.of_kind("node")][:500],
+        "views": [("overview", "Overview"), ("control-plane", "Control plane"), ("storage", "Storage")],
+    }
+    selected = request.GET.get("component")
+    if selected:
+        context["panel"] = _panel_context(state, selected, await _recent_events(selected))
+    return render(request, "web/view.html", context)
+
+
+@require_GET
+async def component_panel(request: HttpRequest, component_id: str) -> HttpResponse:
+    _, state, _ = await _state_copy()
+    panel = _panel_context(state, component_id, await _recent_events(component_id))
+    status = 404 if "missing" in panel else 200
+    if request.htmx:
+        return render(request, "web/_component_panel.html", {"panel": panel}, status=status)
+    view = panel.get("home_view", "overview")
+    context = {"panel": panel, "breadcrumbs": _breadcrumbs(view), "title": component_id, "view": view}
+    return render(request, "web/component.html", context, status=status)
+
+
+@require_GET
+async def node_jump(request: HttpRequest) -> HttpResponse:
+    """The page's "Node" box: a plain GET form, so it works without JavaScript."""
+    name = request.GET.get("node", "").strip()
+    if not name or "/" in name:
+        return render(request, "web/view_missing.html", {"error": "name a node, such as worker-1"}, status=404)
+    return redirect("view", view=f"nodes/{name}")

@@ -1,0 +1,92 @@
+// Drill-down on any diagram: a click on a drawn component opens its detail panel
+// (the htmx partial at /component/<id>/) and records it in the address bar as
+// ?component=<id>, so a reload or a shared link reopens exactly that panel; a click
+// on a node (or on a node's pod counts) opens the node's own view. On a page
+// without a panel (the dashboard) the click goes to the overview page instead.
+
+const diagram = document.getElementById("diagram");
+const detail = document.getElementById("detail");
+
+function componentUrl(id) {
+  return `/component/${id.split("/").map(encodeURIComponent).join("/")}/`;
+}
+
+function nodeViewUrl(nodeName) {
+  return `/view/nodes/${encodeURIComponent(nodeName)}/`;
+}
+
+function markSelected(id) {
+  for (const old of diagram.querySelectorAll(".selected")) old.classList.remove("selected");
+  const element = id && document.getElementById(id);
+  if (element && diagram.contains(element)) element.classList.add("selected");
+}
+
+function openPanel(id, remember) {
+  if (remember) {
+    const url = new URL(location.href);
+    url.searchParams.set("component", id);
+    history.pushState({ component: id }, "", url);
+  }
+  markSelected(id);
+  window.htmx.ajax("GET", componentUrl(id), { target: "#detail", swap: "innerHTML" });
+}
+
+diagram.addEventListener("click", (event) => {
+  if (diagram.dataset.dragged === "true") return; // the end of a pan, not a click
+  const element = event.target.closest("g.component, g.summary");
+  if (!element || !diagram.contains(element)) return;
+  const id = element.id;
+  if (element.classList.contains("kind-node")) {
+    location.href = nodeViewUrl(id.slice("node/".length));
+  } else if (id.startsWith("pods-of/")) {
+    location.href = nodeViewUrl(id.slice("pods-of/".length));
+  } else if (element.classList.contains("component") || id.startsWith("node-group/")) {
+    if (detail) openPanel(id, true);
+    else location.href = `/view/overview/?component=${encodeURIComponent(id)}`;
+  }
+});
+
+window.addEventListener("popstate", () => {
+  const id = new URL(location.href).searchParams.get("component");
+  if (id) openPanel(id, false);
+  else if (detail) {
+    detail.replaceChildren();
+    markSelected(null);
+  }
+});
+
+// Keyboard too: every clickable element takes the focus, and Enter or Space clicks it.
+function makeFocusable() {
+  for (const element of diagram.querySelectorAll("g.component, g[id^='pods-of/'], g[id^='node-group/']")) {
+    element.setAttribute("tabindex", "0");
+    element.setAttribute("role", "button");
+  }
+}
+
+diagram.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" && event.key !== " ") return;
+  const element = event.target.closest("g.component, g.summary");
+  if (!element) return;
+  event.preventDefault();
+  element.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+});
+
+// The live module marks each restyle with data-status: when it touches the element
+// whose panel is open, fetch the panel again so its status, fields and events follow.
+let panelTimer = null;
+new MutationObserver((mutations) => {
+  const id = new URL(location.href).searchParams.get("component");
+  if (!id || !detail || !mutations.some((m) => m.target.id === id)) return;
+  clearTimeout(panelTimer);
+  panelTimer = setTimeout(() => {
+    window.htmx.ajax("GET", componentUrl(id), { target: "#detail", swap: "innerHTML" });
+  }, 300);
+}).observe(diagram, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
+
+// The live module swaps in a new layout on topology changes: keep the selection marked.
+function refresh() {
+  makeFocusable();
+  markSelected(new URL(location.href).searchParams.get("component"));
+}
+new MutationObserver(refresh).observe(diagram, { childList: true });
+refresh();

@@ -1,0 +1,239 @@
+// Tours: highlight the step's components on the live diagram, step with the
+// keyboard, run a step's "try it" and wait for its effect, animate the hops the
+// simulator performs, and keep a presenter's audience in step.
+
+const diagram = document.getElementById("diagram");
+
+function panel() {
+  return document.getElementById("tour");
+}
+
+function json(value, fallback) {
+  try {
+    return value ? JSON.parse(value) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function matches(element, selector) {
+  if (selector.startsWith("kind:")) {
+    return element.classList.contains("component") && element.classList.contains(`kind-${selector.slice(5)}`);
+  }
+  if (selector.startsWith("edge:")) {
+    return element.classList.contains("edge") && element.classList.contains(`kind-${selector.slice(5)}`);
+  }
+  return element.id === selector;
+}
+
+function elementsFor(selectors) {
+  const svg = diagram.querySelector("svg");
+  if (!svg) return [];
+  return [...svg.querySelectorAll("g.component, g.edge")].filter((el) => selectors.some((s) => matches(el, s)));
+}
+
+// Zoom the diagram to what the step is about, so a projector shows it large.
+function zoomTo(svg, elements) {
+  if (!svg.dataset.fullViewBox) svg.dataset.fullViewBox = svg.getAttribute("viewBox") || "";
+  const full = svg.dataset.fullViewBox.split(/[ ,]+/).map(Number);
+  const components = elements;
+  if (!components.length || full.length !== 4) {
+    if (svg.dataset.fullViewBox) svg.setAttribute("viewBox", svg.dataset.fullViewBox);
+    return;
+  }
+  svg.setAttribute("viewBox", svg.dataset.fullViewBox);
+  const toSvg = svg.getScreenCTM()?.inverse();
+  if (!toSvg) return;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const element of components) {
+    const box = element.getBoundingClientRect();
+    const a = new DOMPoint(box.left, box.top).matrixTransform(toSvg);
+    const b = new DOMPoint(box.right, box.bottom).matrixTransform(toSvg);
+    [x0, y0, x1, y1] = [Math.min(x0, a.x), Math.min(y0, a.y), Math.max(x1, b.x), Math.max(y1, b.y)];
+  }
+  // Keep some context: at least a third of the whole diagram stays in view.
+  const pad = Math.max(x1 - x0, y1 - y0) * 0.2 + 60;
+  const grow = (low, high, min) => {
+    const extra = Math.max(0, min - (high - low)) / 2;
+    return [low - pad - extra, high + pad + extra];
+  };
+  const [gx0, gx1] = grow(x0, x1, full[2] / 3);
+  const [gy0, gy1] = grow(y0, y1, full[3] / 3);
+  const x = Math.max(full[0], gx0);
+  const y = Math.max(full[1], gy0);
+  const w = Math.min(full[0] + full[2], gx1) - x;
+  const h = Math.min(full[1] + full[3], gy1) - y;
+  svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
+}
+
+function applyHighlight() {
+  const current = panel();
+  const svg = diagram.querySelector("svg");
+  if (!current || !svg) return;
+  const selectors = json(current.dataset.highlight, []);
+  const focused = [];
+  for (const element of svg.querySelectorAll("g.component, g.edge")) {
+    const hit = selectors.some((s) => matches(element, s));
+    element.classList.toggle("tour-focus", hit);
+    element.classList.toggle("tour-dim", selectors.length > 0 && !hit);
+    if (hit) focused.push(element);
+  }
+  // The whole view by default (a class sees where the part sits); Z zooms to the highlight and back.
+  zoomTo(svg, zoomed ? focused : []);
+}
+
+let zoomed = false;
+
+function toggleZoom() {
+  zoomed = !zoomed;
+  const button = document.getElementById("tour-zoom");
+  if (button) button.setAttribute("aria-pressed", String(zoomed));
+  applyHighlight();
+}
+
+async function showView(view) {
+  if (!view || diagram.dataset.view === view) return;
+  const src = `/diagram/${view}.svg`;
+  const response = await fetch(src, { cache: "no-store" });
+  if (!response.ok) return;  // a view not drawn here: keep the one shown
+  const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  diagram.dataset.view = view;
+  diagram.dataset.src = src;
+  diagram.replaceChildren(document.importNode(parsed.documentElement, true));
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+let waitingFor = null;
+
+function offerNext() {
+  const next = document.getElementById("tour-next");
+  if (next) {
+    next.removeAttribute("aria-disabled");
+    next.classList.remove("waiting");
+  }
+}
+
+function setupTryIt(current) {
+  const button = document.getElementById("try-it");
+  const status = document.getElementById("try-status");
+  if (!button || !current.dataset.tryCommand) return;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    waitingFor = json(current.dataset.tryWait, null);
+    status.textContent = `${status.dataset.waiting || "Waiting for"} ${waitingFor?.reason ?? ""}…`;
+    const response = await fetch("/api/sim/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: current.dataset.tryCommand,
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      status.textContent = body.error || `HTTP ${response.status}`;
+      button.disabled = false;
+      waitingFor = null;
+    }
+  });
+}
+
+function onClusterMessage(message) {
+  const current = panel();
+  if (!current || message.type !== "event") return;
+  const animate = json(current.dataset.animate, {});
+  if (animate[message.reason]) {
+    const hop = elementsFor(animate[message.reason]);
+    for (const element of hop) {
+      element.classList.remove("tour-pulse");
+      void element.getBoundingClientRect();  // restart the animation
+      element.classList.add("tour-pulse");
+    }
+    const now = document.getElementById("tour-now");
+    if (now) now.textContent = `${message.reason}: ${message.message}`;
+  }
+  if (waitingFor && message.reason === waitingFor.reason &&
+      (!waitingFor.involved || message.involved === waitingFor.involved)) {
+    const status = document.getElementById("try-status");
+    if (status) status.textContent = `✔ ${message.reason}: ${message.message}`;
+    waitingFor = null;
+    offerNext();
+  }
+}
+
+async function onPanel() {
+  const current = panel();
+  if (!current) return;
+  document.getElementById("tour-zoom")?.setAttribute("aria-pressed", String(zoomed));
+  waitingFor = null;
+  await showView(current.dataset.view);
+  applyHighlight();
+  setupTryIt(current);
+  if (current.dataset.presenting && current.dataset.roomState) {
+    fetch(current.dataset.roomState, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ tour: current.dataset.tour, step: Number(current.dataset.step) }),
+    });
+  }
+}
+
+function go(link) {
+  if (!link || link.getAttribute("aria-disabled") === "true") return;
+  link.click();
+}
+
+document.addEventListener("keydown", (event) => {
+  const current = panel();
+  if (!current || current.dataset.follow) return;
+  if (event.target.closest("input, select, textarea, button")) return;
+  if (event.key === "ArrowRight" || event.key === " ") {
+    event.preventDefault();
+    go(document.getElementById("tour-next"));
+  } else if (event.key === "ArrowLeft") {
+    event.preventDefault();
+    go(document.getElementById("tour-prev"));
+  } else if (event.key === "Escape") {
+    location.assign(current.dataset.exit);
+  } else if (event.key === "z" || event.key === "Z") {
+    toggleZoom();
+  }
+});
+
+// htmx would follow a link that only looks disabled: stop it while a try-it is pending.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.getAttribute?.("aria-disabled") === "true") event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("#tour-zoom")) toggleZoom();
+});
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt.id === "tour") onPanel();
+});
+document.addEventListener("explorer:message", (event) => onClusterMessage(event.detail));
+new MutationObserver(applyHighlight).observe(diagram, { childList: true });
+
+function follow(room) {
+  let delay = 500;
+  const connect = () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/follow/${room}/`);
+    socket.addEventListener("open", () => { delay = 500; });
+    socket.addEventListener("message", (event) => {
+      const state = json(event.data, {});
+      const current = panel();
+      if (state.type !== "state" || !current) return;
+      if (state.tour === current.dataset.tour && String(state.step) === current.dataset.step) return;
+      htmx.ajax("GET", `/follow/${room}/${location.search}`, { target: "#tour", swap: "outerHTML" });
+    });
+    socket.addEventListener("close", () => {
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    });
+  };
+  connect();
+}
+
+onPanel();
+if (panel()?.dataset.follow) follow(panel().dataset.follow);

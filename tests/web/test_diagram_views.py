@@ -1,0 +1,153 @@
+"""The view pages, the component detail panel and the diagram URLs of every view."""
+
+import asyncio
+import xml.etree.ElementTree as ET
+
+import pytest
+from bs4 import BeautifulSoup
+from django.test import AsyncClient
+
+from explorer.live.runtime import get_runtime
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_runtime")]
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.content, "html.parser")
+
+
+@pytest.mark.parametrize(
+    ("view", "crumbs", "element"),
+    [
+        ("overview", ["Overview"], "node/worker-1"),
+        ("control-plane", ["Overview", "Control plane"], "etcd/cp-1"),
+        ("nodes/worker-2", ["Overview", "Node worker-2"], "kubelet/worker-2"),
+        ("storage", ["Overview", "Storage"], "pvc/default/data-db-0"),
+    ],
+)
+async def test_each_view_has_a_page_with_breadcrumbs_legend_exports_and_its_diagram(view, crumbs, element):
+    response = await AsyncClient().get(f"/view/{view}/")
+    assert response.status_code == 200
+    page = soup(response)
+    assert [li.get_text(strip=True) for li in page.select("#breadcrumbs li")] == crumbs
+    diagram = page.find(id="diagram")
+    assert diagram["data-src"] == f"/diagram/{view}.svg"
+    assert page.find(id=element) is not None
+    assert page.find(id="export-svg")["href"] == f"/diagram/{view}.svg?download=1"
+    assert page.find(id="export-png")["href"] == f"/diagram/{view}.png?download=1"
+    assert page.find(id="export-dot")["href"] == f"/diagram/{view}.dot?download=1"
+    assert "error" in page.find(id="legend").get_text()
+    assert page.find(id="live-status")
+    assert page.find(id="timeline")
+
+
+@pytest.mark.parametrize("view", ["control-plane", "nodes/worker-1", "storage"])
+@pytest.mark.parametrize(
+    ("fmt", "content_type"), [("svg", "image/svg+xml"), ("dot", "text/vnd.graphviz"), ("png", "image/png")]
+)
+async def test_every_view_comes_in_three_formats(view, fmt, content_type):
+    response = await AsyncClient().get(f"/diagram/{view}.{fmt}?download=1")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Content-Disposition"] == f'attachment; filename="{view.replace("/", "-")}.{fmt}"'
+    if fmt == "svg":
+        ET.fromstring(response.content)
+
+
+async def test_an_unknown_node_is_a_clear_404_on_the_page_and_the_diagram_url():
+    client = AsyncClient()
+    page = await client.get("/view/nodes/worker-9/")
+    assert page.status_code == 404
+    assert "unknown node 'worker-9'; nodes: cp-1, worker-1" in soup(page).find(id="view-error").get_text()
+    diagram = await client.get("/diagram/nodes/worker-9.svg")
+    assert diagram.status_code == 404
+    assert "unknown node 'worker-9'" in diagram.json()["error"]
+    assert (await client.get("/view/overview/")).status_code == 200
+
+
+async def test_an_unknown_view_page_is_a_clear_404():
+    response = await AsyncClient().get("/view/nope/")
+    assert response.status_code == 404
+    assert "unknown diagram view 'nope'" in soup(response).find(id="view-error").get_text()
+
+
+async def test_the_node_box_opens_that_nodes_view():
+    response = await AsyncClient().get("/view/nodes/", {"node": "worker-3"})
+    assert response.status_code == 302
+    assert response["Location"] == "/view/nodes/worker-3/"
+
+
+async def test_the_node_box_without_a_name_says_what_to_type():
+    response = await AsyncClient().get("/view/nodes/", {"node": " "})
+    assert response.status_code == 404
+    assert "name a node" in soup(response).find(id="view-error").get_text()
+
+
+async def test_the_component_panel_is_an_htmx_partial_with_status_health_why_and_fields():
+    runtime = await get_runtime()
+    await runtime.command({"action": "node-down", "node": "worker-1"})
+    response = await AsyncClient().get("/component/kubelet/worker-1/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("html") is None
+    panel = page.find(id="component-panel")
+    assert panel["data-component"] == "kubelet/worker-1"
+    assert panel.select_one(".status").get_text() == "✖ Stopped"
+    assert panel.select_one(".health").get_text() == "error"
+    assert "the machine is down" in panel.select_one(".why").get_text()
+    assert "v1.31" in panel.select_one(".fields").get_text()
+    assert panel.select_one("a.open-view")["href"].startswith("/view/nodes/worker-1/?component=")
+
+
+async def test_the_panel_lists_the_components_recent_events():
+    runtime = await get_runtime()
+    events = runtime.hub.recent_events
+    for _ in range(200):  # the simulation runs at 100x: its first pods are scheduled within moments
+        if events.involved():
+            break
+        await asyncio.sleep(0.05)
+    involved = events.involved()[0]
+    response = await AsyncClient().get(f"/component/{involved}/", headers={"HX-Request": "true"})
+    items = soup(response).select(".component-events li")
+    assert items
+    assert events.of(involved)[0]["reason"] in items[0].get_text()
+
+
+async def test_a_view_url_with_a_component_reopens_its_panel():
+    response = await AsyncClient().get("/view/nodes/worker-1/", {"component": "runtime/worker-1"})
+    page = soup(response)
+    assert page.find(id="component-panel")["data-component"] == "runtime/worker-1"
+    assert [li.get_text(strip=True) for li in page.select("#breadcrumbs li")] == [
+        "Overview",
+        "Node worker-1",
+        "runtime/worker-1",
+    ]
+
+
+async def test_a_panel_url_opened_directly_is_a_page_of_its_own():
+    response = await AsyncClient().get("/component/storageclass/standard/")
+    page = soup(response)
+    assert page.find("html") is not None
+    assert page.find(id="component-panel")["data-component"] == "storageclass/standard"
+
+
+async def test_an_unknown_component_is_a_clear_404():
+    response = await AsyncClient().get("/component/pod/default/nope/", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "no component “pod/default/nope”" in soup(response).get_text()
+
+
+async def test_a_node_group_panel_lists_its_nodes_with_links_to_their_views():
+    runtime = await get_runtime()
+    await runtime.command({"action": "node-down", "node": "worker-2"})
+    response = await AsyncClient().get("/view/overview/", {"component": "node-group/zone-b/worker"})
+    panel = soup(response).find(id="component-panel")
+    assert panel["data-component"] == "node-group/zone-b/worker"
+    links = [(a.get_text(), a["href"]) for a in panel.select(".group-nodes a")]
+    assert links == [("worker-2", "/view/nodes/worker-2/")]
+
+
+async def test_an_unknown_node_group_is_a_clear_404():
+    response = await AsyncClient().get("/component/node-group/zone-x/none/", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "node-group/zone-x/none" in soup(response).get_text()
