@@ -150,7 +150,9 @@ def map_node(node: dict[str, Any]) -> Component:
         status, health = "NotReady", Health.ERROR
         why = f"{ready.get('reason', '')}: {ready.get('message', '')}".strip(": ")
     else:
-        status, health = "Unknown", Health.UNKNOWN
+        # kubectl prints NotReady for Ready=Unknown too (the node controller's "stopped posting status").
+        status = "NotReady" if ready else "Unknown"
+        health = Health.UNKNOWN
         why = ready.get("message") or "the node has not reported its status"
     if spec.get("unschedulable"):
         status += ",SchedulingDisabled"

@@ -144,8 +144,15 @@ async def test_a_node_turning_not_ready_reaches_node_kubelet_and_runtime(started
                 status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status."
             )
     api.emit("nodes", "MODIFIED", node)
-    change = await until(stream, lambda c: component(c, "kubelet/kind-worker2"))
-    assert change.component.health is Health.UNKNOWN
+    async with asyncio.timeout(15):
+        batch = []
+        while not any(component(c, "node/kind-worker2") for c in batch):
+            batch = await anext(stream)
+    changed = {c.component.id: c.component for c in batch if isinstance(c, ComponentChange)}
+    assert changed["kubelet/kind-worker2"].health is Health.UNKNOWN
+    node = changed["node/kind-worker2"]
+    assert (node.status, node.health) == ("NotReady", Health.UNKNOWN)  # as kubectl prints it
+    assert changed["runtime/kind-worker2"].health is Health.UNKNOWN
 
 
 async def test_a_watch_resumes_from_the_last_bookmark_after_a_dropped_connection(started, api):
