@@ -39,6 +39,8 @@ test: lint
 bench: setup-test
 	$(PY) benchmarks/render.py
 	$(PY) benchmarks/simulate.py
+	$(PY) benchmarks/kube_mapping.py
+	$(PY) benchmarks/kube_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("api/state.json", views.state_json, name="state-json"),
     path("api/sim/", views.sim_api, name="sim-api"),
+    path("api/contexts/", views.kube_contexts, name="kube-contexts"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
     path("tours/", tour_views.tour_list, name="tour-list"),

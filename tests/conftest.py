@@ -119,7 +119,7 @@ def server(_shared_server: ServerProcess) -> ServerProcess:
     """One real server for the browser tests, its simulation put back to the start before each test."""
     _shared_server.sim({"action": "resume"})
     _shared_server.sim({"action": "speed", "value": 1})
-    _shared_server.sim({"action": "reset"})
+    _shared_server.sim({"action": "scenario", "name": "steady-state"})
     return _shared_server
 
 

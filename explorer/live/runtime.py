@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -15,13 +16,16 @@ from django.conf import settings
 
 from explorer.hub import Hub, MemoryStateStore
 from explorer.live.fanout import GROUP, LocalFanout
-from explorer.model import ClusterState
+from explorer.model import ClusterState, diff_states
 from explorer.sources.base import CommandError, Source, SourceError
 from explorer.sources.factory import build_source
 
 __all__ = ["Runtime", "configured_source", "get_runtime", "reset_runtime"]
 
 log = logging.getLogger(__name__)
+
+# How often a cluster source that could not start is tried again.
+RETRY_SECONDS = 3.0
 
 
 def configured_source(**overrides: Any) -> Source:
@@ -47,6 +51,7 @@ class Runtime:
         self.store = MemoryStateStore()
         self.hub: Hub | None = None
         self.error: str = ""
+        self.context: str = settings.EXPLORER_CONTEXT
         self._hub_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -56,10 +61,47 @@ class Runtime:
             self.hub = Hub(source, self.store, self._publish)
             await self.hub.start()
         except SourceError as error:
+            self.hub = None
             self.error = str(error)
             log.error("the cluster source could not start: %s", error)
             await self.store.save(0, ClusterState(source=settings.EXPLORER_SOURCE))
+            if settings.EXPLORER_SOURCE == "kube":
+                # An apiserver that is away when the explorer starts may come back: keep trying.
+                self._hub_task = asyncio.create_task(self._retry_start(), name="explorer-retry")
             return
+        self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
+
+    async def _retry_start(self) -> None:
+        while self.hub is None:
+            await asyncio.sleep(RETRY_SECONDS)
+            self._hub_task = None  # switch_context replaces the task; this one must not be cancelled by it
+            try:
+                await self.switch_context(self.context)
+            except SourceError as error:
+                self.error = str(error)
+            except Exception:  # whatever happens, the page keeps serving and the next try comes
+                log.exception("starting the cluster source failed")
+
+    async def switch_context(self, context: str) -> None:
+        """Read another kubeconfig context: the page moves there through ordinary numbered changes.
+
+        The new cluster arrives as the diff from the old one, numbered after the
+        old hub's last `seq`, so every open client follows without a gap.
+        """
+        source = configured_source(context=context)  # SourceError leaves the current source running
+        state = await source.start()
+        if self._hub_task:
+            self._hub_task.cancel()
+        old = self.hub
+        if old:
+            await old.source.close()
+        hub = Hub(source, self.store, self._publish)
+        hub.seq = old.seq if old else 0
+        hub.state = old.state if old else ClusterState()
+        await hub.handle(diff_states(hub.state, state, datetime.now(UTC).isoformat().replace("+00:00", "Z")))
+        hub.state.cluster, hub.state.source = state.cluster, state.source
+        await self.store.save(hub.seq, hub.state)
+        self.hub, self.error, self.context = hub, "", context
         self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
 
     async def _forward(self) -> None:

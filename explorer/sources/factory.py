@@ -29,6 +29,13 @@ def build_source(
             return SimulatedSource(scenario=scenario, seed=seed, speed=speed, nodes=nodes)
         except ScenarioError as error:
             raise SourceError(str(error)) from None
-    if kind in SOURCE_KINDS:
-        raise SourceError(f"the {kind} source is not available in this build yet")
+    if kind == "kube":
+        from explorer.sources.kube import KubeSource
+
+        # KubeSource.start() reads the kubeconfig (or the in-cluster service account) and says what is wrong.
+        return KubeSource(kubeconfig=kubeconfig, context=context)
+    if kind == "replay":
+        from explorer.sources.replay import ReplaySource
+
+        return ReplaySource(file=file, speed=speed)
     raise SourceError(f"unknown source {kind!r}; sources: {', '.join(SOURCE_KINDS)}")

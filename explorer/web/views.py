@@ -6,8 +6,10 @@ import asyncio
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap
@@ -15,7 +17,8 @@ from django_htmx.http import reswap
 from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
 from explorer.live.runtime import get_runtime
 from explorer.model.changes import snapshot_message
-from explorer.sources.base import CommandError
+from explorer.sources.base import CommandError, SourceError
+from explorer.sources.kube.client import list_contexts
 
 renderer = DiagramRenderer()
 
@@ -50,6 +53,7 @@ async def index(request: HttpRequest) -> HttpResponse:
         "summary": _health_summary(state),
         **dashboard_context(full_state, namespace),
         "diagram_query": f"?namespace={namespace}" if namespace else "",
+        "kube": await _kube_contexts(runtime),
     }
     return render(request, "web/index.html", context)
 
@@ -117,6 +121,48 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "web/index.html#sim-controls", context)
     return JsonResponse(status)
+
+
+async def _kube_contexts(runtime: Any) -> dict[str, Any] | None:
+    """The kubeconfig's contexts and the one in use, when reading a real cluster from a kubeconfig."""
+    if settings.EXPLORER_SOURCE != "kube":
+        return None
+    names, current = await asyncio.to_thread(list_contexts, settings.KUBECONFIG)
+    return {"contexts": names, "current": runtime.context or current}
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+async def kube_contexts(request: HttpRequest) -> HttpResponse:
+    """GET the kubeconfig's contexts; POST `context` to read another one (the page's context picker)."""
+    runtime = await get_runtime()
+    contexts = await _kube_contexts(runtime)
+    if contexts is None:
+        return JsonResponse({"error": "the context picker works only on the kube source"}, status=404)
+    if request.method == "GET":
+        return JsonResponse(contexts)
+    try:
+        name = _command_payload(request).get("context")
+    except CommandError as error:
+        return _context_error(request, str(error), 400)
+    if not isinstance(name, str) or name not in contexts["contexts"]:
+        known = ", ".join(contexts["contexts"]) or "none"
+        return _context_error(request, f"no context {name!r} in the kubeconfig; its contexts: {known}", 400)
+    try:
+        await runtime.switch_context(name)
+    except SourceError as error:
+        return _context_error(request, str(error), 502)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    if request.content_type == "application/json":
+        return JsonResponse(await _kube_contexts(runtime) or {})
+    return HttpResponseRedirect("/")
+
+
+def _context_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    if request.htmx:  # htmx swaps only successful answers: the message lands under the picker
+        return HttpResponse(format_html('<p class="error">{}</p>', message))
+    return JsonResponse({"error": message}, status=status)
 
 
 def _command_payload(request: HttpRequest) -> dict[str, Any]:

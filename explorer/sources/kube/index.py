@@ -1,0 +1,300 @@
+"""ClusterIndex: what the watches have said so far, and the components it adds up to.
+
+One component can depend on several API objects (a kubelet on its Node and its
+node Lease, a scheduler on its static pod and the leader Lease, a registry on
+every pod that pulls from it). The index keeps the small part of each object it
+needs, works out which components an object touches, recomputes only those,
+and answers the component changes. It is plain, single-threaded Python: the
+source feeds it from one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Health
+from explorer.model.ids import component_id, node_agent_id, parse_id
+from explorer.sources.kube import mapping
+
+__all__ = ["RESOURCES", "ClusterIndex"]
+
+# The watched collections, by the name the source and the index share.
+RESOURCES = ("nodes", "node-leases", "leader-leases", "pods", "pvs", "pvcs", "storageclasses")
+
+PodKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _PodEntry:
+    component: Component  # the pod as a pod, before it is told apart as a member or kube-proxy
+    member: tuple[str, str] | None  # (kind, node) of a static control-plane pod
+    proxy_node: str | None  # the node a kube-proxy DaemonSet pod serves
+    registries: frozenset[str]
+    failing: frozenset[str]
+
+    @property
+    def target(self) -> str:
+        if self.member:
+            return component_id(*self.member)
+        if self.proxy_node:
+            return node_agent_id("kube-proxy", self.proxy_node)
+        return self.component.id
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, doubles the cost."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class ClusterIndex:
+    def __init__(self, cluster: str = "", clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.cluster = cluster
+        self.clock = clock
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.node_leases: dict[str, dict[str, Any]] = {}
+        self.leaders: dict[str, dict[str, Any]] = {}  # component kind -> its leader Lease
+        self.pods: dict[PodKey, _PodEntry] = {}
+        self.members: dict[str, PodKey] = {}  # control-plane component id -> its static pod
+        self.proxies: dict[str, PodKey] = {}  # node -> its kube-proxy pod
+        self.storage: dict[str, Component] = {}  # pv, pvc and storageclass components by id
+        self.registries: dict[str, list[int]] = {}  # host -> [pods, pods failing to pull]
+        self.managed: bool = False
+        self.health_checks: tuple[str | None, str | None, bool | None, str] = (None, None, None, "")
+        self.unreachable: str = ""
+        self.components: dict[str, Component] = {}
+
+    # -- feeding ------------------------------------------------------------------------
+
+    def apply(self, resource: str, kind: str, obj: dict[str, Any]) -> list[ComponentChange]:
+        """One watch event (ADDED, MODIFIED or DELETED) of one of RESOURCES."""
+        dirty: set[str] = set()
+        self._apply(resource, kind, obj, dirty)
+        return self._refresh(dirty)
+
+    def apply_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[ComponentChange]:
+        dirty: set[str] = set()
+        with _collector_paused():
+            for resource, kind, obj in events:
+                self._apply(resource, kind, obj, dirty)
+            return self._refresh(dirty)
+
+    def replace(self, resource: str, items: Iterable[dict[str, Any]]) -> list[ComponentChange]:
+        """A fresh list of a whole collection (the first list, or a relist after 410 Gone)."""
+        dirty: set[str] = set()
+        seen: set[Any] = set()
+        with _collector_paused():
+            for obj in items:
+                seen.add(self._key(resource, obj))
+                self._apply(resource, "ADDED", obj, dirty)
+            for key in [k for k in self._keys(resource) if k not in seen]:
+                self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+            return self._refresh(dirty)
+
+    def tick(self) -> list[ComponentChange]:
+        """Re-read what depends on the clock: node Leases and leader Leases that stop being renewed."""
+        dirty = {node_agent_id("kubelet", n) for n in self.nodes}
+        dirty |= {cid for cid in self.members if cid.startswith(("scheduler/", "controller-manager/"))}
+        return self._refresh(dirty)
+
+    def set_managed(self, managed: bool) -> list[ComponentChange]:
+        self.managed = managed
+        return self._refresh({component_id("apiserver", "managed")})
+
+    def set_health_checks(
+        self, livez: str | None, readyz: str | None, ready: bool | None, error: str = ""
+    ) -> list[ComponentChange]:
+        self.health_checks = (livez, readyz, ready, error)
+        return self._refresh({component_id("apiserver", "managed")})
+
+    def set_unreachable(self, reason: str) -> list[ComponentChange]:
+        """Every component turns unknown with the reason (or back, when reason is empty)."""
+        if reason == self.unreachable:
+            return []
+        self.unreachable = reason
+        return self._refresh(set(self.components) | self._all_ids())
+
+    def state(self, source: str = "kube") -> ClusterState:
+        return ClusterState(self.components, cluster=self.cluster, source=source)
+
+    # -- bookkeeping ------------------------------------------------------------------
+
+    @staticmethod
+    def _key(resource: str, obj: dict[str, Any]) -> Any:
+        meta = obj.get("metadata") or {}
+        if resource in ("pods", "pvcs"):
+            return (meta.get("namespace") or "default", meta.get("name", ""))
+        return meta.get("name", "")
+
+    def _keys(self, resource: str) -> list[Any]:
+        if resource == "nodes":
+            return list(self.nodes)
+        if resource == "node-leases":
+            return list(self.node_leases)
+        if resource == "leader-leases":
+            return [name for name, kind in mapping.LEADER_LEASES.items() if kind in self.leaders]
+        if resource == "pods":
+            return list(self.pods)
+        prefix = {"pvs": "pv/", "pvcs": "pvc/", "storageclasses": "storageclass/"}[resource]
+        keys: list[Any] = []
+        for cid in self.storage:
+            if cid.startswith(prefix):
+                _, namespace, name = parse_id(cid)
+                keys.append((namespace, name) if namespace else name)
+        return keys
+
+    @staticmethod
+    def _stub(resource: str, key: Any) -> dict[str, Any]:
+        if isinstance(key, tuple):
+            return {"metadata": {"namespace": key[0], "name": key[1]}}
+        return {"metadata": {"name": key}}
+
+    def _apply(self, resource: str, kind: str, obj: dict[str, Any], dirty: set[str]) -> None:
+        deleted = kind == "DELETED"
+        name = (obj.get("metadata") or {}).get("name", "")
+        if resource == "nodes":
+            if deleted:
+                self.nodes.pop(name, None)
+            else:
+                self.nodes[name] = mapping.slim_node(obj)
+            dirty.update(node_agent_id(k, name) for k in ("kubelet", "runtime", "kube-proxy"))
+            dirty.add(component_id("node", name))
+        elif resource == "node-leases":
+            if deleted:
+                self.node_leases.pop(name, None)
+            else:
+                self.node_leases[name] = {"spec": obj.get("spec") or {}}
+            dirty.add(node_agent_id("kubelet", name))
+        elif resource == "leader-leases":
+            member_kind = mapping.LEADER_LEASES.get(name)
+            if member_kind is None:
+                return
+            if deleted:
+                self.leaders.pop(member_kind, None)
+            else:
+                self.leaders[member_kind] = {"spec": obj.get("spec") or {}}
+            dirty.update(cid for cid in self.members if cid.startswith(f"{member_kind}/"))
+        elif resource == "pods":
+            self._apply_pod(obj, deleted, dirty)
+        else:
+            mapper = {"pvs": mapping.map_pv, "pvcs": mapping.map_pvc, "storageclasses": mapping.map_storageclass}
+            component = mapper[resource](obj)
+            if deleted:
+                self.storage.pop(component.id, None)
+            else:
+                self.storage[component.id] = component
+            dirty.add(component.id)
+
+    def _apply_pod(self, pod: dict[str, Any], deleted: bool, dirty: set[str]) -> None:
+        meta = pod.get("metadata") or {}
+        key = (meta.get("namespace") or "default", meta.get("name", ""))
+        old = self.pods.pop(key, None)
+        if old is not None:
+            dirty.add(old.target)
+            self._count_registries(old, -1, dirty)
+            if old.member and self.members.get(component_id(*old.member)) == key:
+                del self.members[component_id(*old.member)]
+            if old.proxy_node and self.proxies.get(old.proxy_node) == key:
+                del self.proxies[old.proxy_node]
+        if deleted:
+            return
+        component = mapping.map_pod(pod)
+        images = component.detail["images"]
+        failing = mapping.pull_failing_images(pod)
+        member = mapping.control_plane_member(pod)
+        node = (pod.get("spec") or {}).get("nodeName")
+        entry = _PodEntry(
+            component=component,
+            member=member,
+            proxy_node=node if (member is None and node and mapping.is_kube_proxy_pod(pod)) else None,
+            registries=mapping.registries_of(images),
+            failing=mapping.registries_of(failing),
+        )
+        self.pods[key] = entry
+        if member:
+            self.members[component_id(*member)] = key
+        if entry.proxy_node:
+            self.proxies[entry.proxy_node] = key
+        dirty.add(entry.target)
+        self._count_registries(entry, 1, dirty)
+
+    def _count_registries(self, entry: _PodEntry, sign: int, dirty: set[str]) -> None:
+        for host in entry.registries:
+            counts = self.registries.setdefault(host, [0, 0])
+            counts[0] += sign
+            if host in entry.failing:
+                counts[1] += sign
+            if counts[0] <= 0:
+                del self.registries[host]
+            dirty.add(component_id("registry", host))
+
+    def _all_ids(self) -> set[str]:
+        ids = {component_id("node", n) for n in self.nodes}
+        ids |= {node_agent_id(k, n) for n in self.nodes for k in ("kubelet", "runtime")}
+        ids |= {node_agent_id("kube-proxy", n) for n in self.proxies}
+        ids |= {e.target for e in self.pods.values()}
+        ids |= set(self.storage)
+        ids |= {component_id("registry", h) for h in self.registries}
+        if self.managed:
+            ids.add(component_id("apiserver", "managed"))
+        return ids
+
+    # -- components -------------------------------------------------------------------
+
+    def _compute(self, cid: str) -> Component | None:
+        kind, namespace, name = parse_id(cid)
+        if kind == "pod":
+            entry = self.pods.get((namespace or "", name))
+            return entry.component if entry and entry.target == cid else None
+        if kind == "node":
+            node = self.nodes.get(name)
+            return mapping.map_node(node) if node else None
+        if kind == "kubelet":
+            node = self.nodes.get(name)
+            return mapping.map_kubelet(node, self.node_leases.get(name), self.clock()) if node else None
+        if kind == "runtime":
+            node = self.nodes.get(name)
+            return mapping.map_runtime(node) if node else None
+        if kind == "kube-proxy":
+            key = self.proxies.get(name)
+            return mapping.map_kube_proxy(name, self.pods[key].component) if key and name in self.nodes else None
+        if kind == "registry":
+            counts = self.registries.get(name)
+            return mapping.map_registry(name, counts[0], counts[1]) if counts else None
+        if kind == "apiserver" and name == "managed":
+            return mapping.map_managed_apiserver(*self.health_checks) if self.managed else None
+        if cid in self.members:
+            pod = self.pods[self.members[cid]].component
+            return mapping.map_control_plane(kind, name, pod, self.leaders.get(kind), self.clock())
+        return self.storage.get(cid)
+
+    def _refresh(self, dirty: set[str]) -> list[ComponentChange]:
+        now = self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        changes: list[ComponentChange] = []
+        for cid in sorted(dirty):
+            new = self._compute(cid)
+            if new is not None and self.unreachable:
+                new = new.with_(health=Health.UNKNOWN, detail={**new.detail, "why": self.unreachable})
+            old = self.components.get(cid)
+            if new is None:
+                if old is not None:
+                    del self.components[cid]
+                    changes.append(ComponentChange(ChangeType.REMOVED, old, now))
+            elif old is None:
+                self.components[cid] = new
+                changes.append(ComponentChange(ChangeType.ADDED, new, now))
+            elif old != new:
+                self.components[cid] = new
+                changes.append(ComponentChange(ChangeType.UPDATED, new, now))
+        return changes

@@ -1,0 +1,615 @@
+"""Pure functions from Kubernetes API objects (plain dicts, the API's JSON) to components.
+
+Nothing here talks to a cluster or reads the clock: the caller passes `now`.
+The rules follow what `kubectl get` prints (a pod's STATUS column, a node's
+Ready condition), so the page and kubectl agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from explorer.model import Component, Event, Health
+from explorer.model.ids import component_id, node_agent_id
+from explorer.model.images import registry_of
+
+__all__ = [
+    "CONTROL_PLANE_POD_PREFIXES",
+    "control_plane_member",
+    "event_time",
+    "is_kube_proxy_pod",
+    "leader_node",
+    "map_control_plane",
+    "map_event",
+    "map_kube_proxy",
+    "map_kubelet",
+    "map_managed_apiserver",
+    "map_node",
+    "map_pod",
+    "map_pv",
+    "map_pvc",
+    "map_registry",
+    "map_runtime",
+    "map_storageclass",
+    "parse_health_checks",
+    "parse_time",
+    "pod_images",
+    "pod_status",
+    "slim_node",
+]
+
+# kubeadm's static pods in kube-system are named `<prefix>-<node name>`.
+CONTROL_PLANE_POD_PREFIXES = {
+    "kube-apiserver": "apiserver",
+    "etcd": "etcd",
+    "kube-scheduler": "scheduler",
+    "kube-controller-manager": "controller-manager",
+    "cloud-controller-manager": "cloud-controller-manager",
+}
+# The leader-election Leases in kube-system, by the component kind they elect.
+LEADER_LEASES = {"kube-scheduler": "scheduler", "kube-controller-manager": "controller-manager"}
+
+NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
+ERROR_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "PreStartHookError",
+        "PostStartHookError",
+        "OOMKilled",
+        "Error",
+        "Failed",
+        "Evicted",
+        "ContainerStatusUnknown",
+        "DeadlineExceeded",
+        "BackoffLimitExceeded",
+    }
+)
+PULL_FAILURES = frozenset({"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"})
+
+
+def parse_time(value: Any) -> datetime | None:
+    """RFC 3339 as the API writes it (`2021-08-17T17:43:40.395377Z`); None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for c in (obj.get("status") or {}).get("conditions") or ():
+        if c.get("type") == kind:
+            return c
+    return {}
+
+
+def _conditions(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c.get("type", ""): c for c in (obj.get("status") or {}).get("conditions") or []}
+
+
+# -- nodes and their agents --------------------------------------------------------
+
+
+def slim_node(node: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a Node the mapping reads: drops images and managedFields, which dwarf the rest."""
+    meta = _meta(node)
+    status = node.get("status") or {}
+    return {
+        "metadata": {"name": meta.get("name", ""), "labels": meta.get("labels") or {}},
+        "spec": {
+            "taints": (node.get("spec") or {}).get("taints") or [],
+            "unschedulable": bool((node.get("spec") or {}).get("unschedulable")),
+        },
+        "status": {
+            "conditions": status.get("conditions") or [],
+            "capacity": status.get("capacity") or {},
+            "allocatable": status.get("allocatable") or {},
+            "nodeInfo": status.get("nodeInfo") or {},
+            "addresses": status.get("addresses") or [],
+        },
+    }
+
+
+def node_roles(node: dict[str, Any]) -> list[str]:
+    """Roles as kubectl shows them: the `node-role.kubernetes.io/<role>` labels."""
+    labels = _meta(node).get("labels") or {}
+    roles = sorted(k[len(NODE_ROLE_PREFIX) :] for k in labels if k.startswith(NODE_ROLE_PREFIX))
+    if not roles and labels.get("kubernetes.io/role"):
+        roles = [labels["kubernetes.io/role"]]
+    return [r for r in roles if r]
+
+
+def map_node(node: dict[str, Any]) -> Component:
+    name = _meta(node)["name"]
+    ready = _conditions(node).get("Ready") or {}
+    ready_status = ready.get("status", "Unknown")
+    spec = node.get("spec") or {}
+    pressures = [t for t in PRESSURE_CONDITIONS if _conditions(node).get(t, {}).get("status") == "True"]
+    if ready_status == "True":
+        status, health = "Ready", Health.OK
+        why = ""
+        if pressures:
+            health, why = Health.WARNING, f"{', '.join(pressures)}"
+    elif ready_status == "False":
+        status, health = "NotReady", Health.ERROR
+        why = f"{ready.get('reason', '')}: {ready.get('message', '')}".strip(": ")
+    else:
+        # kubectl prints NotReady for Ready=Unknown too (the node controller's "stopped posting status").
+        status = "NotReady" if ready else "Unknown"
+        health = Health.UNKNOWN
+        why = ready.get("message") or "the node has not reported its status"
+    if spec.get("unschedulable"):
+        status += ",SchedulingDisabled"
+        if health is Health.OK:
+            health, why = Health.WARNING, "cordoned: new pods are not scheduled here"
+    roles = node_roles(node)
+    status_block = node.get("status") or {}
+    info = status_block.get("nodeInfo") or {}
+    addresses = {a.get("type"): a.get("address") for a in status_block.get("addresses") or []}
+    return Component(
+        component_id("node", name),
+        "node",
+        name,
+        status,
+        health,
+        detail={
+            "role": "control-plane" if {"control-plane", "master"} & set(roles) else "worker",
+            "roles": roles,
+            "conditions": {
+                t: {"status": c.get("status"), "reason": c.get("reason", ""), "message": c.get("message", "")}
+                for t, c in _conditions(node).items()
+            },
+            "capacity": status_block.get("capacity") or {},
+            "allocatable": status_block.get("allocatable") or {},
+            "taints": [
+                {"key": t.get("key"), "value": t.get("value", ""), "effect": t.get("effect")}
+                for t in spec.get("taints") or []
+            ],
+            "kubeletVersion": info.get("kubeletVersion", ""),
+            "osImage": info.get("osImage", ""),
+            "architecture": info.get("architecture", ""),
+            "internalIP": addresses.get("InternalIP", ""),
+            "why": why,
+        },
+    )
+
+
+def map_kubelet(node: dict[str, Any], lease: dict[str, Any] | None, now: datetime) -> Component:
+    """The kubelet: its node's Ready condition, and whether it still renews its node Lease."""
+    name = _meta(node)["name"]
+    ready = (_conditions(node).get("Ready") or {}).get("status", "Unknown")
+    info = (node.get("status") or {}).get("nodeInfo") or {}
+    spec = (lease or {}).get("spec") or {}
+    renewed = parse_time(spec.get("renewTime"))
+    duration = spec.get("leaseDurationSeconds") or 40
+    age = (now - renewed).total_seconds() if renewed else None
+    detail: dict[str, Any] = {"version": info.get("kubeletVersion", ""), "leaseRenewed": spec.get("renewTime")}
+    if lease is not None and (age is None or age > duration):
+        status, health = "LeaseExpired", Health.ERROR
+        since = f"{int(age)} s ago" if age is not None else "never"
+        detail["why"] = f"the node Lease was last renewed {since} (lease duration {duration} s)"
+    elif ready == "True":
+        status, health = "Ready", Health.OK
+    elif ready == "False":
+        status, health = "NotReady", Health.ERROR
+        detail["why"] = (_conditions(node).get("Ready") or {}).get("message", "")
+    else:
+        status, health = "Unknown", Health.UNKNOWN
+        detail["why"] = "the kubelet has stopped posting node status"
+    return Component(
+        node_agent_id("kubelet", name), "kubelet", name, status, health, parent=f"node/{name}", detail=detail
+    )
+
+
+def map_runtime(node: dict[str, Any]) -> Component:
+    """The container runtime behind the CRI: its version from nodeInfo; the kubelet reports its health in Ready."""
+    name = _meta(node)["name"]
+    ready = _conditions(node).get("Ready") or {}
+    version = ((node.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion", "")
+    detail: dict[str, Any] = {"version": version}
+    message = str(ready.get("message", ""))
+    if ready.get("status") == "True":
+        status, health = "Running", Health.OK
+    elif ready.get("status") == "False" and "runtime" in message.lower():
+        status, health = "NotReady", Health.ERROR
+        detail["why"] = message
+    else:
+        status, health = "Unknown", Health.UNKNOWN
+        detail["why"] = "the node is not ready, so its kubelet does not vouch for the runtime"
+    return Component(
+        node_agent_id("runtime", name), "runtime", name, status, health, parent=f"node/{name}", detail=detail
+    )
+
+
+def is_kube_proxy_pod(pod: dict[str, Any]) -> bool:
+    meta = _meta(pod)
+    return meta.get("namespace") == "kube-system" and (meta.get("labels") or {}).get("k8s-app") == "kube-proxy"
+
+
+def map_kube_proxy(node_name: str, pod_component: Component) -> Component:
+    """kube-proxy as a DaemonSet pod on the node: the pod's status is the agent's."""
+    return Component(
+        node_agent_id("kube-proxy", node_name),
+        "kube-proxy",
+        node_name,
+        pod_component.status,
+        pod_component.health,
+        parent=f"node/{node_name}",
+        detail={"pod": f"{pod_component.namespace}/{pod_component.name}", **_agent_detail(pod_component)},
+    )
+
+
+def _agent_detail(pod_component: Component) -> dict[str, Any]:
+    d = pod_component.detail
+    return {"images": d.get("images", []), "restarts": d.get("restarts", 0), "why": d.get("why", "")}
+
+
+# -- pods ---------------------------------------------------------------------------
+
+
+def pod_images(pod: dict[str, Any]) -> list[str]:
+    spec = pod.get("spec") or {}
+    images: list[str] = []
+    for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        image = c.get("image")
+        if image and image not in images:
+            images.append(image)
+    return images
+
+
+def pod_status(pod: dict[str, Any]) -> tuple[str, str]:
+    """(the word kubectl's STATUS column shows, why), following kubectl's printPod."""
+    status = pod.get("status") or {}
+    reason = status.get("reason") or status.get("phase") or "Unknown"
+    why = status.get("message") or ""
+    init_specs = (pod.get("spec") or {}).get("initContainers") or []
+    restartable = {c.get("name") for c in init_specs if c.get("restartPolicy") == "Always"}
+    init_statuses = status.get("initContainerStatuses") or []
+    initializing = False
+    for i, cs in enumerate(init_statuses):
+        state = cs.get("state") or {}
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if cs.get("name") in restartable and cs.get("started"):
+            continue  # a native sidecar that has started lets the pod go on
+        if terminated:
+            word = terminated.get("reason") or (
+                f"Signal:{terminated['signal']}"
+                if terminated.get("signal")
+                else f"ExitCode:{terminated.get('exitCode')}"
+            )
+            reason, why = f"Init:{word}", terminated.get("message") or why
+        elif waiting and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason, why = f"Init:{waiting['reason']}", waiting.get("message") or why
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    if not initializing:
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            state = cs.get("state") or {}
+            waiting, terminated = state.get("waiting"), state.get("terminated")
+            if waiting and waiting.get("reason"):
+                reason, why = waiting["reason"], waiting.get("message") or why
+            elif terminated and terminated.get("reason"):
+                reason, why = terminated["reason"], terminated.get("message") or why
+            elif terminated:
+                reason = (
+                    f"Signal:{terminated['signal']}"
+                    if terminated.get("signal")
+                    else f"ExitCode:{terminated.get('exitCode')}"
+                )
+            elif state.get("running") and cs.get("ready"):
+                has_running = True
+        if reason == "Completed" and has_running:
+            ready = _condition(pod, "Ready").get("status") == "True"
+            reason = "Running" if ready else "NotReady"
+    if _meta(pod).get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    if reason == "Pending" and not why:
+        scheduled = _condition(pod, "PodScheduled")
+        if scheduled.get("status") == "False":
+            why = f"{scheduled.get('reason', '')}: {scheduled.get('message', '')}".strip(": ")
+    return reason, why
+
+
+def _pod_health(pod: dict[str, Any], word: str) -> Health:
+    base = word.removeprefix("Init:")
+    if base in ERROR_REASONS or base.startswith(("Signal:", "ExitCode:")):
+        return Health.ERROR
+    if word == "Unknown":
+        return Health.UNKNOWN
+    if word in {"Completed", "Succeeded"}:
+        return Health.OK
+    if word == "Running":
+        ready = _condition(pod, "Ready").get("status") == "True"
+        return Health.OK if ready else Health.WARNING
+    return Health.WARNING
+
+
+def map_pod(pod: dict[str, Any]) -> Component:
+    meta = _meta(pod)
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    word, why = pod_status(pod)
+    statuses = status.get("containerStatuses") or []
+    node = spec.get("nodeName") or None
+    owners = meta.get("ownerReferences") or []
+    return Component(
+        component_id("pod", meta["name"], meta.get("namespace") or "default"),
+        "pod",
+        meta["name"],
+        word,
+        _pod_health(pod, word),
+        namespace=meta.get("namespace") or "default",
+        parent=f"node/{node}" if node else None,
+        detail={
+            "phase": status.get("phase", ""),
+            "owner": f"{owners[0].get('kind')}/{owners[0].get('name')}" if owners else "",
+            "node": node,
+            "images": pod_images(pod),
+            "claims": [
+                v["persistentVolumeClaim"]["claimName"]
+                for v in spec.get("volumes") or []
+                if (v.get("persistentVolumeClaim") or {}).get("claimName")
+            ],
+            "ready": f"{sum(1 for c in statuses if c.get('ready'))}/{len(spec.get('containers') or [])}",
+            "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
+            "ip": status.get("podIP", ""),
+            "why": why,
+        },
+    )
+
+
+def pull_failing_images(pod: dict[str, Any]) -> list[str]:
+    """Images whose pull is failing right now (ErrImagePull and kin), from the container statuses."""
+    status = pod.get("status") or {}
+    failing: list[str] = []
+    for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in PULL_FAILURES and cs.get("image"):
+            failing.append(cs["image"])
+    return failing
+
+
+def control_plane_member(pod: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, node) when the pod is a kubeadm-style static control-plane pod, else None."""
+    meta = _meta(pod)
+    node = (pod.get("spec") or {}).get("nodeName")
+    if meta.get("namespace") != "kube-system" or not node:
+        return None
+    name = meta.get("name", "")
+    for prefix, kind in CONTROL_PLANE_POD_PREFIXES.items():
+        if name == f"{prefix}-{node}":
+            return kind, node
+    return None
+
+
+def leader_node(lease: dict[str, Any]) -> str | None:
+    """The node in a leader-election Lease's holderIdentity (`<node>_<uuid>`)."""
+    holder = (lease.get("spec") or {}).get("holderIdentity") or ""
+    return holder.split("_", 1)[0] or None
+
+
+def lease_age(lease: dict[str, Any], now: datetime) -> tuple[float | None, int]:
+    """(seconds since the Lease was renewed, or None if never; its duration in seconds)."""
+    spec = lease.get("spec") or {}
+    renewed = parse_time(spec.get("renewTime"))
+    return ((now - renewed).total_seconds() if renewed else None), int(spec.get("leaseDurationSeconds") or 15)
+
+
+def map_control_plane(
+    kind: str, node: str, pod_component: Component, leader_lease: dict[str, Any] | None, now: datetime
+) -> Component:
+    """A control-plane member from its static pod; scheduler and controller-manager say Leader or Follower.
+
+    A leader Lease left unrenewed past its duration means nobody leads: the
+    members then say NoLeader (a warning), as a failover is due.
+    """
+    status, health = pod_component.status, pod_component.health
+    detail = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
+    if kind in ("scheduler", "controller-manager") and status == "Running" and health is Health.OK:
+        leader = leader_node(leader_lease) if leader_lease else None
+        age, duration = lease_age(leader_lease, now) if leader_lease else (None, 0)
+        detail["leader"] = leader
+        if leader_lease is None:
+            status = "Running"
+        elif age is None or age > duration:
+            status, health = "NoLeader", Health.WARNING
+            detail["why"] = f"the leader Lease was not renewed within its {duration} s"
+        else:
+            status = "Leader" if leader == node else "Follower"
+    return Component(component_id(kind, node), kind, node, status, health, parent=f"node/{node}", detail=detail)
+
+
+def parse_health_checks(text: str) -> dict[str, str]:
+    """`/livez?verbose` or `/readyz?verbose` lines (`[+]etcd ok`, `[-]etcd failed: ...`) as name -> ok/failed."""
+    checks: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(("[+]", "[-]")):
+            name, _, rest = line[3:].partition(" ")
+            checks[name] = "ok" if line.startswith("[+]") else (rest or "failed")
+    return checks
+
+
+def map_managed_apiserver(livez: str | None, readyz: str | None, readyz_ok: bool | None, error: str = "") -> Component:
+    """A control plane the provider hides: one apiserver whose health is `/readyz`."""
+    checks = {"livez": parse_health_checks(livez or ""), "readyz": parse_health_checks(readyz or "")}
+    failing = [f"{name}: {result}" for name, result in checks["readyz"].items() if result != "ok"]
+    if readyz_ok is None:
+        status, health, why = "Unknown", Health.UNKNOWN, error or "not checked yet"
+    elif readyz_ok:
+        status, health, why = "Ready", Health.OK, ""
+    else:
+        status, health, why = "NotReady", Health.ERROR, "; ".join(failing) or error or "/readyz failed"
+    return Component(
+        component_id("apiserver", "managed"),
+        "apiserver",
+        "managed",
+        status,
+        health,
+        detail={"checks": checks, "why": why, "managed": True},
+    )
+
+
+# -- storage and registries ----------------------------------------------------------
+
+PV_HEALTH = {"Bound": Health.OK, "Available": Health.OK, "Pending": Health.WARNING, "Released": Health.WARNING}
+
+
+def map_pv(pv: dict[str, Any]) -> Component:
+    meta, spec, status = _meta(pv), pv.get("spec") or {}, pv.get("status") or {}
+    phase = status.get("phase") or "Unknown"
+    claim = spec.get("claimRef") or {}
+    return Component(
+        component_id("pv", meta["name"]),
+        "pv",
+        meta["name"],
+        phase,
+        PV_HEALTH.get(phase, Health.ERROR if phase == "Failed" else Health.UNKNOWN),
+        detail={
+            "storageClass": spec.get("storageClassName") or None,
+            "capacity": (spec.get("capacity") or {}).get("storage", ""),
+            "claim": f"{claim.get('namespace')}/{claim.get('name')}" if claim.get("name") else None,
+            "reclaimPolicy": spec.get("persistentVolumeReclaimPolicy", ""),
+            "accessModes": spec.get("accessModes") or [],
+            "why": status.get("message", ""),
+        },
+    )
+
+
+def map_pvc(pvc: dict[str, Any]) -> Component:
+    meta, spec, status = _meta(pvc), pvc.get("spec") or {}, pvc.get("status") or {}
+    phase = status.get("phase") or "Pending"
+    health = {"Bound": Health.OK, "Pending": Health.WARNING, "Lost": Health.ERROR}.get(phase, Health.UNKNOWN)
+    namespace = meta.get("namespace") or "default"
+    return Component(
+        component_id("pvc", meta["name"], namespace),
+        "pvc",
+        meta["name"],
+        phase,
+        health,
+        namespace=namespace,
+        detail={
+            "volume": spec.get("volumeName") or None,
+            "storageClass": spec.get("storageClassName") or None,
+            "capacity": (status.get("capacity") or {}).get("storage")
+            or ((spec.get("resources") or {}).get("requests") or {}).get("storage", ""),
+        },
+    )
+
+
+def map_storageclass(sc: dict[str, Any]) -> Component:
+    meta = _meta(sc)
+    annotations = meta.get("annotations") or {}
+    default = (
+        annotations.get("storageclass.kubernetes.io/is-default-class") == "true"
+        or annotations.get("storageclass.beta.kubernetes.io/is-default-class") == "true"
+    )
+    return Component(
+        component_id("storageclass", meta["name"]),
+        "storageclass",
+        meta["name"],
+        "Available",
+        Health.OK,
+        detail={
+            "provisioner": sc.get("provisioner", ""),
+            "reclaimPolicy": sc.get("reclaimPolicy", "Delete"),
+            "volumeBindingMode": sc.get("volumeBindingMode", "Immediate"),
+            "default": default,
+        },
+    )
+
+
+def map_registry(host: str, pods: int, failing: int) -> Component:
+    """A registry the pods' images name; pulls failing from it right now make it a warning."""
+    health = Health.WARNING if failing else Health.OK
+    why = f"{failing} pod(s) cannot pull from it right now" if failing else ""
+    return Component(
+        component_id("registry", host),
+        "registry",
+        host,
+        "PullFailing" if failing else "InUse",
+        health,
+        detail={"host": host, "pods": pods, "failingPods": failing, "why": why},
+    )
+
+
+@lru_cache(maxsize=65536)
+def _registry(image: str) -> str:
+    # A cluster runs the same few hundred images on thousands of pods.
+    return registry_of(image)
+
+
+def registries_of(images: list[str]) -> frozenset[str]:
+    return frozenset(map(_registry, images))
+
+
+# -- events -------------------------------------------------------------------------
+
+
+def event_time(event: dict[str, Any]) -> str:
+    """When an event last happened: lastTimestamp, else eventTime, else its creation."""
+    for value in (
+        event.get("lastTimestamp"),
+        event.get("eventTime"),
+        (event.get("series") or {}).get("lastObservedTime"),
+        _meta(event).get("creationTimestamp"),
+    ):
+        moment = parse_time(value)
+        if moment:
+            return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return ""
+
+
+def involved_id(obj: dict[str, Any]) -> str:
+    """The component id an event's involvedObject names (control-plane pods map to their member)."""
+    kind = str(obj.get("kind") or "object").lower()
+    name = obj.get("name") or ""
+    namespace = obj.get("namespace") or None
+    if kind == "pod" and namespace:
+        for prefix, member in CONTROL_PLANE_POD_PREFIXES.items():
+            node = name.removeprefix(f"{prefix}-")
+            if namespace == "kube-system" and node != name and node:
+                return component_id(member, node)
+        return component_id("pod", name, namespace)
+    if kind == "persistentvolumeclaim" and namespace:
+        return component_id("pvc", name, namespace)
+    if kind == "persistentvolume":
+        return component_id("pv", name)
+    if kind in ("node", "storageclass"):
+        return component_id(kind, name)
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+def map_event(event: dict[str, Any], now_text: str) -> Event:
+    count = event.get("count") or (event.get("series") or {}).get("count")
+    message = str(event.get("message") or event.get("note") or "")
+    if count and int(count) > 1:
+        message = f"{message} (x{count})"
+    return Event(
+        reason=str(event.get("reason") or "Unknown"),
+        message=message,
+        involved=involved_id(event.get("involvedObject") or event.get("regarding") or {}),
+        time=event_time(event) or now_text,
+        severity="Warning" if event.get("type") == "Warning" else "Normal",
+    )

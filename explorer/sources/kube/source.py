@@ -1,0 +1,286 @@
+"""KubeSource: a real cluster, read with list then watch through the official client.
+
+The client blocks, so it runs in threads: one per watched collection, plus one
+that owns the ClusterIndex and turns what the watches say into component
+changes, handed to the event loop with `call_soon_threadsafe`. Each watch
+resumes from the last resourceVersion it saw (bookmarks included), relists on
+410 Gone, and backs off with jitter after a failure. While the apiserver cannot
+be reached every component is `unknown` with the reason; it recovers on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from explorer.model import Change, ClusterState, Event
+from explorer.sources.base import Source, SourceError
+from explorer.sources.kube import client as kube
+from explorer.sources.kube.index import RESOURCES, ClusterIndex
+from explorer.sources.kube.mapping import map_event
+
+__all__ = ["KubeSource"]
+
+log = logging.getLogger(__name__)
+
+# How many of the newest events already in the cluster open the timeline.
+RECENT_EVENTS = 20
+# The most changes handed to the hub (and so to the channel layer) in one batch.
+BATCH_LIMIT = 2000
+
+
+class KubeSource(Source):
+    kind = "kube"
+
+    def __init__(
+        self,
+        kubeconfig: str = "",
+        context: str = "",
+        *,
+        watch_timeout: int = 300,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        tick: float = 2.0,
+        health_interval: float = 10.0,
+        page_size: int = 500,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.watch_timeout = watch_timeout
+        self.backoff = backoff
+        self.tick = tick
+        self.health_interval = health_interval
+        self.page_size = page_size
+        self.index = ClusterIndex(clock=clock)
+        self._clock = clock
+        self._api: Any = None
+        self._host = ""
+        self._inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._out: asyncio.Queue[list[Change]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._watches: dict[str, kube.RawWatch] = {}
+        self._down: dict[str, str] = {}  # collection -> why it cannot be read now
+
+    # -- the Source interface -----------------------------------------------------------
+
+    async def start(self) -> ClusterState:
+        self._loop = asyncio.get_running_loop()
+        self._api, cluster = await asyncio.to_thread(kube.connect, self.kubeconfig, self.context)
+        self._host = self._api.configuration.host
+        self.index.cluster = cluster
+        names = [*RESOURCES, "events"]
+        results = await asyncio.gather(*(asyncio.to_thread(self._list, n) for n in names), return_exceptions=True)
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                self._api.close()
+                raise SourceError(kube.explain(result, name, "list", self._host))
+        lists = dict(zip(names, results, strict=True))
+        # Mapping a large cluster takes seconds: off the event loop, like the reading.
+        state, recent = await asyncio.to_thread(self._first_state, lists)  # type: ignore[arg-type]
+        versions = {name: version for name, (_, version) in lists.items()}  # type: ignore[misc]
+        for name in names:
+            self._spawn(f"watch-{name}", self._watch_loop, name, versions[name])
+        self._spawn("kube-index", self._index_loop)
+        if self.index.managed:
+            self._spawn("kube-health", self._health_loop)
+        now = self._now_text()
+        if recent:
+            self._out.put_nowait([map_event(e, now) for e in recent])
+        return state
+
+    def _first_state(
+        self, lists: dict[str, tuple[list[dict[str, Any]], str]]
+    ) -> tuple[ClusterState, list[dict[str, Any]]]:
+        for name, (items, _) in lists.items():
+            if name != "events":
+                self.index.replace(name, items)
+        self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
+        if self.index.managed:
+            self.index.set_health_checks(*self._read_health())
+        recent = sorted(lists["events"][0], key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
+        return self.index.state(), recent
+
+    async def changes(self) -> AsyncIterator[list[Change]]:
+        while True:
+            yield await self._out.get()
+
+    async def close(self) -> None:
+        self._stop.set()
+        self._inbox.put(("stop",))
+        deadline = time.monotonic() + 5
+        while any(t.is_alive() for t in self._threads) and time.monotonic() < deadline:
+            # Again and again: a watch whose response had not arrived at the first stop() has one now.
+            for w in list(self._watches.values()):
+                w.stop()
+            await asyncio.sleep(0.05)
+        if self._api is not None:
+            self._api.close()
+
+    # -- threads --------------------------------------------------------------------
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _now_text(self) -> str:
+        return self._clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
+        """A whole collection, a page at a time: (items, the list's resourceVersion)."""
+        items: list[dict[str, Any]] = []
+        cont: str | None = None
+        while True:
+            page = kube.list_page(self._api, name, cont, self.page_size)
+            items.extend(page.get("items") or [])
+            meta = page.get("metadata") or {}
+            cont = meta.get("continue")
+            if not cont:
+                return items, str(meta.get("resourceVersion") or "")
+
+    def _pause(self, attempt: int) -> None:
+        base, cap = self.backoff
+        # Full jitter: many explorers reconnecting at once do not arrive together.
+        self._stop.wait(random.uniform(0.5, 1.0) * min(cap, base * 2**attempt))
+
+    def _watch_loop(self, name: str, version: str | None) -> None:
+        collection = kube.COLLECTIONS[name]
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                if version is None:
+                    items, version = self._list(name)
+                    self._inbox.put(("relist", name, items))
+                    self._inbox.put(("up", name))
+                elif name in self._down:
+                    kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
+                    self._inbox.put(("up", name))
+                w = kube.RawWatch()
+                self._watches[name] = w
+                w.resource_version = version
+                stream = w.stream(
+                    collection.call(self._api),
+                    resource_version=version,
+                    allow_watch_bookmarks=True,
+                    timeout_seconds=self.watch_timeout,
+                    _request_timeout=(kube.REQUEST_TIMEOUT[0], self.watch_timeout + 30),
+                )
+                for event in stream:
+                    attempt = 0
+                    kind = event["type"]
+                    if kind == "BOOKMARK":
+                        version = w.resource_version or version
+                        continue
+                    obj = event["raw_object"]
+                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
+                    self._inbox.put(("event", name, kind, obj))
+                # The server ended the watch (its timeout, or a dropped connection): resume where it stopped.
+            except ApiException as error:
+                if error.status == 410:
+                    log.info("watch of %s expired (410 Gone); listing again", name)
+                    version = None
+                    continue
+                self._report_down(name, kube.explain(error, name, "watch", self._host))
+                self._pause(attempt)
+                attempt += 1
+            except Exception as error:  # a dropped or refused connection, a timeout, a TLS failure
+                if self._stop.is_set():
+                    return
+                self._report_down(name, kube.explain(error, name, "watch", self._host))
+                self._pause(attempt)
+                attempt += 1
+
+    def _report_down(self, name: str, why: str) -> None:
+        self._down[name] = why
+        self._inbox.put(("down", name, why))
+
+    def _read_health(self) -> tuple[str | None, str | None, bool | None, str]:
+        try:
+            _, livez = kube.get_raw(self._api, "/livez")
+            status, readyz = kube.get_raw(self._api, "/readyz")
+        except Exception as error:
+            return None, None, None, kube.explain(error, "readyz", "get", self._host)
+        return livez, readyz, status == 200, "" if status == 200 else f"/readyz answered {status}"
+
+    def _health_loop(self) -> None:
+        # /livez and /readyz cannot be watched: they are read every few seconds.
+        while not self._stop.wait(self.health_interval):
+            self._inbox.put(("health", *self._read_health()))
+
+    def _index_loop(self) -> None:
+        """The one thread that touches the index: drains the inbox, emits change batches."""
+        last_tick = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                items = [self._inbox.get(timeout=self.tick)]
+            except queue.Empty:
+                items = []
+            with contextlib.suppress(queue.Empty):
+                while len(items) < 5000:
+                    items.append(self._inbox.get_nowait())
+            try:
+                changes = self._digest(items)
+                if time.monotonic() - last_tick >= self.tick:
+                    last_tick = time.monotonic()
+                    changes.extend(self.index.tick())
+            except Exception:  # one bad object must not stop the explorer
+                log.exception("could not map a batch of watch events")
+                continue
+            if self._loop is None or self._loop.is_closed():
+                continue
+            # A whole cluster turning unknown is 150000 changes: published in bounded batches.
+            for start in range(0, len(changes), BATCH_LIMIT):
+                self._loop.call_soon_threadsafe(self._out.put_nowait, changes[start : start + BATCH_LIMIT])
+
+    def _apiserver_id(self) -> str:
+        return next((c for c in sorted(self.index.components) if c.startswith("apiserver/")), "apiserver/managed")
+
+    def _digest(self, items: list[tuple[Any, ...]]) -> list[Change]:
+        changes: list[Change] = []
+        pending: list[tuple[str, str, dict[str, Any]]] = []
+
+        def flush() -> None:
+            if pending:
+                changes.extend(self.index.apply_many(pending))
+                pending.clear()
+
+        now = self._now_text()
+        for item in items:
+            what = item[0]
+            if what == "event" and item[1] != "events":
+                pending.append((item[1], item[2], item[3]))
+                continue
+            flush()
+            if what == "event":
+                if item[2] in ("ADDED", "MODIFIED"):
+                    changes.append(map_event(item[3], now))
+            elif what == "relist":
+                if item[1] != "events":
+                    changes.extend(self.index.replace(item[1], item[2]))
+            elif what == "down":
+                # The first reason stands until it recovers: re-marking 150000 components per retry is waste.
+                if not self.index.unreachable:
+                    changes.append(Event("Unreachable", item[2], self._apiserver_id(), now, "Warning"))
+                    changes.extend(self.index.set_unreachable(item[2]))
+            elif what == "up":
+                self._down.pop(item[1], None)
+                if not self._down:
+                    if self.index.unreachable:
+                        changes.append(Event("Reconnected", "the apiserver answers again", self._apiserver_id(), now))
+                    changes.extend(self.index.set_unreachable(""))
+            elif what == "health":
+                changes.extend(self.index.set_health_checks(*item[1:]))
+        flush()
+        return changes
