@@ -46,6 +46,7 @@ def test_the_controls_follow_a_change_made_from_another_screen(server, page):
 
 def test_a_refused_command_says_why_in_the_page_and_keeps_the_controls(server, page):
     page.goto(server.url)
+    page.select_option("#sim-deployment", "kube-system/coredns")  # there from the first second
     page.fill("#sim-replicas", "")
     page.click("#deployment-scale")
     expect(page.locator("#sim-error")).not_to_be_empty()
