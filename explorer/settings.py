@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "explorer.web.middleware.StoreUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "explorer.urls"

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from explorer.model import ClusterState
+from explorer.hub.store import StoreUnavailable
 from explorer.model.changes import apply_in_place
 from explorer.sources.base import Source
 
@@ -27,8 +28,13 @@ class Hub:
         self.publish = publish
         self.seq = 0
         self.state = ClusterState()
+        self.store_error = ""
 
     async def start(self) -> None:
+        # A restarted hub numbers on past the stored snapshot, so no client mistakes
+        # the new story for the old one at the same seq.
+        previous = await self.store.last_seq()
+        self.seq = 0 if previous is None else previous + 1
         self.state = await self.source.start()
         await self.store.save(self.seq, self.state)
 
@@ -48,5 +54,14 @@ class Hub:
             self.seq += 1
             messages.append(change.to_message(self.seq))
         if messages:
-            await self.store.save(self.seq, self.state)
+            try:
+                await self.store.apply(self.seq, self.state, batch)
+                if self.store_error:
+                    log.warning("the state store is back")
+                    self.store_error = ""
+            except StoreUnavailable as error:
+                # The store saves everything again once it is back; the changes go out meanwhile.
+                if not self.store_error:
+                    log.error("%s", error)
+                self.store_error = str(error)
             await self.publish(messages)
