@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from explorer.model import ClusterState
 from explorer.hub.store import StoreUnavailable
+from explorer.model import ClusterState
 from explorer.model.changes import apply_in_place
 from explorer.sources.base import Source
 

@@ -21,6 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from explorer.hub.store import StateStore, StoreUnavailable
@@ -39,11 +42,7 @@ def redacted_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = parts.hostname or ""
-    if parts.username:
-        netloc = f"{parts.username}:***@{netloc}"
-    else:
-        netloc = f":***@{netloc}"
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit(parts._replace(netloc=netloc))
@@ -58,7 +57,14 @@ class RedisStateStore(StateStore):
         self.url = url
         self.components_key = f"{prefix}:components"
         self.meta_key = f"{prefix}:meta"
-        self.client = client or aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.client = client or aioredis.from_url(
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            # A pooled connection that Redis closed while it restarted fails once: retry on a fresh one.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            retry_on_error=[RedisConnectionError],
+        )
         self.dirty = False
         # The last snapshot read, by seq: many sockets connecting at once parse it once.
         self._cache: tuple[tuple[int, bytes | None], tuple[int, ClusterState]] | None = None
@@ -96,7 +102,9 @@ class RedisStateStore(StateStore):
             if isinstance(change, ComponentChange):
                 last[change.component.id] = change
         removed = [cid for cid, change in last.items() if change.type is ChangeType.REMOVED]
-        written = {cid: _dumps(change.component) for cid, change in last.items() if change.type is not ChangeType.REMOVED}
+        written = {
+            cid: _dumps(change.component) for cid, change in last.items() if change.type is not ChangeType.REMOVED
+        }
         pipe = self.client.pipeline(transaction=True)
         if removed:
             pipe.hdel(self.components_key, *removed)

@@ -46,6 +46,9 @@ TRY_AGAIN_LATER = 1013
 class EventsConsumer(AsyncWebsocketConsumer):
     """`/ws/events/`: the contract's JSON stream. Client messages are ignored (and never break the stream)."""
 
+    # No channel per socket: the process's one fan-out subscription feeds every socket.
+    channel_layer_alias = None  # type: ignore[assignment]
+
     async def connect(self) -> None:
         self.runtime = await get_runtime()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))

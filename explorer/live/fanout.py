@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from explorer.live.protocol import GROUP
+from explorer.live.protocol import CHANNEL_PREFIX, GROUP
 
 __all__ = ["GROUP", "LocalFanout", "Subscriber", "encode_batch"]
 
@@ -42,6 +42,9 @@ class LocalFanout:
         self.subscribers: set[Subscriber] = set()
         self.channel: str | None = None
         self.error = ""
+        # Answers to this process's commands come to the fan-out's own channel: one
+        # receiver per process, and a request that times out cancels nothing in the layer.
+        self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -83,7 +86,7 @@ class LocalFanout:
         delay = 0.25
         while True:
             try:
-                self.channel = await self.layer.new_channel("explorer-fanout.")
+                self.channel = await self.layer.new_channel(CHANNEL_PREFIX)
                 await self.layer.group_add(GROUP, self.channel)
                 if self.error:
                     log.warning("live fan-out subscribed again")
@@ -111,3 +114,7 @@ class LocalFanout:
                 self.publish_local(message["messages"])
             elif kind == "explorer.heartbeat" and self.on_heartbeat is not None:
                 self.on_heartbeat(message)
+            elif kind == "explorer.reply":
+                waiting = self.replies.pop(str(message.get("request")), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(message)

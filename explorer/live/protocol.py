@@ -14,6 +14,7 @@ Nothing here reaches a browser: the wire format is DESIGN.md's. On the layer:
 from __future__ import annotations
 
 __all__ = [
+    "CHANNEL_PREFIX",
     "COMMAND_CHANNEL",
     "COMMAND_TIMEOUT",
     "GROUP",
@@ -22,6 +23,10 @@ __all__ = [
 ]
 
 GROUP = "explorer.changes"
+# Every process-local channel (the fan-out's, command replies') shares one prefix:
+# channels_redis then reads them all through one Redis list and sorts them out
+# locally, where two prefixes would have one receiver starve the other.
+CHANNEL_PREFIX = "explorer"
 COMMAND_CHANNEL = "explorer.hub.commands"
 HEARTBEAT_INTERVAL = 1.0
 # Three missed heartbeats and a half: a web worker then calls the hub stale.

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -193,9 +194,11 @@ class ScaledOutRuntime:
             await asyncio.sleep(HEARTBEAT_INTERVAL / 2)
             if self.hub_live and time.monotonic() - self._last_beat > STALE_AFTER:
                 self.hub_live = False
-                self.stale_since = datetime.fromtimestamp(
-                    time.time() - (time.monotonic() - self._last_beat), UTC
-                ).isoformat(timespec="seconds").replace("+00:00", "Z")
+                self.stale_since = (
+                    datetime.fromtimestamp(time.time() - (time.monotonic() - self._last_beat), UTC)
+                    .isoformat(timespec="seconds")
+                    .replace("+00:00", "Z")
+                )
                 log.warning("no heartbeat from the hub since %s", self.stale_since)
                 self.fanout.hub_changed(False, self.stale_since, resync=False)
             if not self.hub_live:
@@ -214,20 +217,27 @@ class ScaledOutRuntime:
                 f"the hub is not running (not heard from since {self.stale_since}); "
                 "start it with `python manage.py runexplorer`"
             )
+        if self.fanout.channel is None:
+            raise HubUnavailable("the channel layer is unreachable, so the hub cannot be asked")
+        request_id = uuid.uuid4().hex
+        waiting: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.fanout.replies[request_id] = waiting
+        request = {
+            "type": "explorer.command",
+            "payload": payload,
+            "reply_to": self.fanout.channel,
+            "request": request_id,
+            "deadline": time.time() + COMMAND_TIMEOUT,
+        }
         try:
-            reply_channel = await self.layer.new_channel("explorer-reply.")
-            request = {
-                "type": "explorer.command",
-                "payload": payload,
-                "reply_to": reply_channel,
-                "deadline": time.time() + COMMAND_TIMEOUT,
-            }
             await self.layer.send(COMMAND_CHANNEL, request)
-            reply = await asyncio.wait_for(self.layer.receive(reply_channel), COMMAND_TIMEOUT)
+            reply = await asyncio.wait_for(waiting, COMMAND_TIMEOUT)
         except TimeoutError:
             raise HubUnavailable(f"the hub did not answer within {COMMAND_TIMEOUT:.0f} s; is it running?") from None
         except Exception as error:  # the layer's transport (Redis) failed
             raise HubUnavailable(f"the channel layer is unreachable, so the hub cannot be asked: {error}") from None
+        finally:
+            self.fanout.replies.pop(request_id, None)
         if reply.get("error"):
             raise CommandError(str(reply["error"]))
         self._status = reply.get("status")

@@ -127,7 +127,7 @@ class HubService:
         if not isinstance(reply_to, str) or not isinstance(deadline, int | float) or deadline < time.time():
             return  # malformed, or its sender has already given up and told the person
         payload = request.get("payload")
-        reply: dict[str, Any] = {"type": "explorer.reply"}
+        reply: dict[str, Any] = {"type": "explorer.reply", "request": str(request.get("request"))}
         if self.hub.source.status() is None:
             reply["error"] = "the simulation controls work only on the simulated source"
         elif not isinstance(payload, dict):
