@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -118,7 +119,8 @@ def hub(redis_server: RedisServer) -> Iterator[HubProcess]:
 
 @pytest.fixture
 def workers(redis_server: RedisServer, hub: HubProcess) -> Iterator[list[ServerProcess]]:
-    started = [ServerProcess(env={"REDIS_URL": redis_server.url}) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:  # side by side: each takes seconds to boot
+        started = list(pool.map(lambda _: ServerProcess(env={"REDIS_URL": redis_server.url}), range(2)))
     yield started
     for worker in started:
         worker.stop()

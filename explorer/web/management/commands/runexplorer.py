@@ -92,7 +92,25 @@ class Command(BaseCommand):
             await service.run(stop, on_started=started)
         finally:
             await source.close()
+            await _cancel_the_rest()
             await store.close()
             if recording:
                 recording.close()
             self.stdout.write("hub stopped")
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel every other task, again if one swallowed its cancellation.
+
+    On Python 3.11 `asyncio.wait_for` loses a cancellation that lands as its
+    awaitable completes; a pacing loop built on it would then keep asyncio.run
+    from ever returning, and SIGTERM would not stop the process.
+    """
+    current = asyncio.current_task()
+    for _ in range(5):
+        others = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+        if not others:
+            return
+        for task in others:
+            task.cancel()
+        await asyncio.wait(others, timeout=1)
