@@ -21,7 +21,7 @@ setup: $(VENV)/.installed
 	scripts/ensure-debian-packages.sh dot:graphviz
 
 setup-test: setup $(VENV)/.installed-test
-	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core
+	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core docker-compose:docker-compose
 
 run: setup
 	$(PY) manage.py migrate --noinput
