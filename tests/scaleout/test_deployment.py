@@ -41,12 +41,14 @@ def test_every_explorer_process_reaches_the_same_redis_once_it_is_healthy(compos
 
 def test_the_image_holds_graphviz_the_requirements_and_serves_asgi():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "\nFROM python:3.11" in dockerfile
+    assert dockerfile.startswith("#")
+    assert "\nFROM python:3.11" in dockerfile
     assert "graphviz" in dockerfile
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
     assert 'CMD ["daphne"' in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().split()
-    assert ".venv" in ignored and ".git" in ignored
+    assert ".venv" in ignored
+    assert ".git" in ignored
 
 
 def compose_client():
