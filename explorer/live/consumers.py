@@ -1,9 +1,10 @@
 """WebSocket consumers: send the snapshot on connect, then every change in seq order, paced.
 
-Pacing: a socket is written at most once per FRAME_INTERVAL. A write that
-follows a quiet spell goes out at once (no added latency at ordinary rates);
-what arrives within the interval waits for the next write and goes out with
-it. `/ws/events/` writes each contract message as a WebSocket message of its
+Pacing: a socket is written at most once per FRAME_INTERVAL on average, by a
+token bucket that holds BURST writes. A write that follows a quiet spell goes
+out at once (no added latency at ordinary rates, and no phase lock where a
+late write makes the next one late); what arrives while the bucket is empty
+waits for the next write and goes out with it. `/ws/events/` writes each contract message as a WebSocket message of its
 own; `/ws/events/?frames=1` (the page's socket) writes one JSON array of
 consecutive contract messages per write, so a browser gets at most ten
 frames a second whatever the cluster does, and a frame that would outweigh a
@@ -29,11 +30,12 @@ from explorer.hub import StoreUnavailable
 from explorer.live.runtime import get_runtime
 from explorer.model.changes import snapshot_message
 
-__all__ = ["FRAME_INTERVAL", "MAX_BACKLOG", "MAX_FRAME", "EventsConsumer"]
+__all__ = ["BURST", "FRAME_INTERVAL", "MAX_BACKLOG", "MAX_FRAME", "EventsConsumer"]
 
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL = 0.1
+BURST = 2
 # Messages a socket may have waiting before it is resynced from a snapshot instead.
 MAX_BACKLOG = 5000
 # In framed mode, a write of more messages than this (and than the cluster has
@@ -59,7 +61,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.wake = asyncio.Event()
         self.seq = 0
         self.snapshot_size = 0
-        self.last_write = float("-inf")
+        self.tokens = float(BURST)
+        self.refilled = asyncio.get_running_loop().time()
         self.sender: asyncio.Task[None] | None = None
         await self.accept()
         # Subscribe before reading the snapshot, so nothing falls between the two;
@@ -111,9 +114,10 @@ class EventsConsumer(AsyncWebsocketConsumer):
         while True:
             await self.wake.wait()
             self.wake.clear()
-            wait = self.last_write + FRAME_INTERVAL - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            self._refill(loop.time())
+            if self.tokens < 1:
+                await asyncio.sleep((1 - self.tokens) * FRAME_INTERVAL)
+                self._refill(loop.time())
             try:
                 await self._flush()
             except StoreUnavailable as error:
@@ -144,8 +148,13 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if out:
             await self._write(out)
 
+    def _refill(self, now: float) -> None:
+        self.tokens = min(BURST, self.tokens + (now - self.refilled) / FRAME_INTERVAL)
+        self.refilled = now
+
     async def _write(self, texts: list[str]) -> None:
-        self.last_write = asyncio.get_running_loop().time()
+        self._refill(asyncio.get_running_loop().time())
+        self.tokens -= 1
         if self.framed:
             await self.send(text_data="[" + ",".join(texts) + "]")
         else:
