@@ -37,6 +37,7 @@ test: lint
 
 bench: setup-test
 	$(PY) benchmarks/render.py
+	$(PY) benchmarks/fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles
