@@ -248,11 +248,20 @@ async def main(sizes: list[int], seconds: float) -> None:
     count = int(seconds * RATE)
     rows: list[tuple[str, int, dict[str, Any]]] = []
     redis = Redis()
-    memory_worker = Daphne({})
-    redis_worker = Daphne({"REDIS_URL": redis.url})
-    bare = BareServer()
     hub = RedisHub(redis.url)
-    await hub.start()
+    processes: list[Any] = [redis]
+    try:
+        await hub.start()  # before the workers, as a deployment starts them
+        memory_worker = Daphne({})
+        processes.append(memory_worker)
+        redis_worker = Daphne({"REDIS_URL": redis.url})
+        processes.append(redis_worker)
+        bare = BareServer()
+        processes.append(bare)
+    except BaseException:
+        for process in reversed(processes):
+            process.stop()
+        raise
     background: set[asyncio.Task[None]] = set()
 
     def in_background(coro: Awaitable[None]) -> Callable[[], Awaitable[None]]:
@@ -290,7 +299,7 @@ async def main(sizes: list[int], seconds: float) -> None:
                 await asyncio.sleep(0.5)
     finally:
         await hub.stop()
-        for process in (memory_worker, redis_worker, bare, redis):
+        for process in reversed(processes):
             process.stop()
 
     print(f"\nfan-out on one web process, {RATE:.0f} changes/s for {seconds:.0f} s per row ({os.cpu_count()} CPUs)\n")

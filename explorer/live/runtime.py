@@ -259,7 +259,9 @@ async def get_runtime() -> Runtime:
     async with _lock:
         if _runtime is None:
             runtime: Runtime = ScaledOutRuntime(settings.REDIS_URL) if settings.REDIS_URL else EmbeddedRuntime()
-            await runtime.start()
+            # Shielded: a client that hangs up (a health probe's timeout) must not abort
+            # the start half-way, or every probe would begin it anew and none would finish.
+            await asyncio.shield(asyncio.ensure_future(runtime.start()))
             _runtime = runtime
     return _runtime
 
