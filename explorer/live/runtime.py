@@ -166,7 +166,7 @@ class ScaledOutRuntime:
         self._watchdog = asyncio.create_task(self._watch(), name="explorer-hub-watchdog")
         # A page served in the first second should already know the simulation's controls.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_beat.wait(), 2 * HEARTBEAT_INTERVAL)
+            await asyncio.wait_for(self._first_beat.wait(), 1.5 * HEARTBEAT_INTERVAL)
 
     async def stop(self) -> None:
         if self._watchdog:
@@ -247,29 +247,40 @@ class ScaledOutRuntime:
 Runtime = EmbeddedRuntime | ScaledOutRuntime
 
 _runtime: Runtime | None = None
-_lock: asyncio.Lock | None = None
+_starting: asyncio.Future[Runtime] | None = None
+
+
+async def _start_new() -> Runtime:
+    runtime: Runtime = ScaledOutRuntime(settings.REDIS_URL) if settings.REDIS_URL else EmbeddedRuntime()
+    await runtime.start()
+    return runtime
 
 
 async def get_runtime() -> Runtime:
-    global _runtime, _lock
+    global _runtime, _starting
     if _runtime is not None:
         return _runtime
-    if _lock is None:
-        _lock = asyncio.Lock()
-    async with _lock:
-        if _runtime is None:
-            runtime: Runtime = ScaledOutRuntime(settings.REDIS_URL) if settings.REDIS_URL else EmbeddedRuntime()
-            # Shielded: a client that hangs up (a health probe's timeout) must not abort
-            # the start half-way, or every probe would begin it anew and none would finish.
-            await asyncio.shield(asyncio.ensure_future(runtime.start()))
-            _runtime = runtime
-    return _runtime
+    if _starting is None:
+        _starting = asyncio.ensure_future(_start_new())
+    try:
+        # Shielded and shared: a client that hangs up (a health probe's timeout) must not
+        # abort the start half-way, or every probe would begin it anew and none would finish.
+        runtime = await asyncio.shield(_starting)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        _starting = None
+        raise
+    _runtime = runtime
+    return runtime
 
 
 async def reset_runtime() -> None:
     """Stop and forget the runtime (tests start each one fresh, on their own loop)."""
-    global _runtime, _lock
+    global _runtime, _starting
     if _runtime is not None:
         await _runtime.stop()
+    elif _starting is not None:
+        _starting.cancel()
     _runtime = None
-    _lock = None
+    _starting = None
