@@ -289,7 +289,12 @@ async def main(sizes: list[int], seconds: float) -> None:
                  lambda: in_background(_bare_drive(bare.port, count))),
             ]  # fmt: skip
             for name, url, greeting, make_trigger in configs:
-                result = await measure(url, n, count, greeting, make_trigger())
+                try:
+                    result = await measure(url, n, count, greeting, make_trigger())
+                except Exception as error:  # one broken row must not cost the others
+                    print(f"  {name} at {n} clients failed: {error!r}", file=sys.stderr, flush=True)
+                    nan = float("nan")
+                    result = {"p50": nan, "p99": nan, "rate": 0.0, "lost": n * count}
                 for outcome in await asyncio.gather(*background, return_exceptions=True):
                     if isinstance(outcome, Exception):
                         print(f"  {name}: the driver failed: {outcome!r}", file=sys.stderr)
