@@ -317,8 +317,12 @@ async def main(sizes: list[int], seconds: float) -> None:
         print("\ntargets at 500 clients: p99 < 100 ms; ours within 5x of the bare broadcast's p99")
         for name in ("ours, memory", "ours, redis"):
             p99 = by[(name, 500)]["p99"]
-            verdict = "met" if p99 < 100 and p99 <= 5 * bare500 else "MISSED"
-            print(f"  {name:<14} p99 {p99:6.1f} ms   bare {bare500:6.1f} ms   ratio {p99 / bare500:5.2f}x   {verdict}")
+            under = "met" if p99 < 100 else "MISSED"
+            within = "met" if p99 <= 5 * bare500 else "MISSED"
+            print(
+                f"  {name:<14} p99 {p99:6.1f} ms (< 100 ms: {under})   bare {bare500:6.1f} ms   "
+                f"ratio {p99 / bare500:5.2f}x (within 5x: {within})"
+            )
 
 
 async def _bare_drive(port: int, count: int) -> None:
