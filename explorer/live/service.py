@@ -57,7 +57,8 @@ class HubService:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a stop must not wait on a layer call that ignores its cancellation.
+            await asyncio.wait(tasks, timeout=2)
 
     def _layer_failed(self, error: Exception) -> None:
         if not self.layer_error:

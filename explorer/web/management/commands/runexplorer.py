@@ -7,6 +7,7 @@ commands are served here. SIGTERM and SIGINT stop it cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from pathlib import Path
@@ -53,10 +54,15 @@ class Command(BaseCommand):
             )
         except SourceError as error:
             raise CommandError(str(error)) from None
+        # Not asyncio.run: its clean-up waits without limit for every task to end, and
+        # one that ignores its cancellation would keep SIGTERM from stopping the hub.
+        loop = asyncio.new_event_loop()
         try:
-            asyncio.run(self._run(source, options["record"]))
+            loop.run_until_complete(self._run(source, options["record"]))
         except (SourceError, StoreUnavailable) as error:
             raise CommandError(str(error)) from None
+        finally:
+            loop.close()
 
     async def _run(self, source: Any, record: Path | None) -> None:
         store: StateStore
@@ -93,7 +99,8 @@ class Command(BaseCommand):
         finally:
             await source.close()
             await _cancel_the_rest()
-            await store.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(store.close(), 2)
             if recording:
                 recording.close()
             self.stdout.write("hub stopped")
