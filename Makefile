@@ -22,7 +22,7 @@ setup: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
 
 setup-test: setup $(VENV)/.installed-test
-	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core
+	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core docker-compose:docker-compose
 
 run: setup
 	$(PY) manage.py migrate --noinput
@@ -41,6 +41,7 @@ bench: setup-test
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/kube_mapping.py
 	$(PY) benchmarks/kube_latency.py
+	$(PY) benchmarks/fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

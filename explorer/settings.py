@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "explorer.web.middleware.StoreUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "explorer.urls"
@@ -83,7 +84,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                # redis-py's default 5 s read timeout races channels_redis's 5 s blocking pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 2}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:

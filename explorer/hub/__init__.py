@@ -4,6 +4,6 @@ No Django here: the publisher and the state store are handed in.
 """
 
 from explorer.hub.hub import Hub, Publisher
-from explorer.hub.store import MemoryStateStore, StateStore
+from explorer.hub.store import MemoryStateStore, StateStore, StoreUnavailable
 
-__all__ = ["Hub", "MemoryStateStore", "Publisher", "StateStore"]
+__all__ = ["Hub", "MemoryStateStore", "Publisher", "StateStore", "StoreUnavailable"]

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from explorer.hub.recent import RecentEvents
+from explorer.hub.store import StoreUnavailable
 from explorer.model import ClusterState
 from explorer.model.changes import Event, apply_in_place
 from explorer.sources.base import Source
@@ -29,8 +30,13 @@ class Hub:
         self.seq = 0
         self.state = ClusterState()
         self.recent_events = RecentEvents()
+        self.store_error = ""
 
     async def start(self) -> None:
+        # A restarted hub numbers on past the stored snapshot, so no client mistakes
+        # the new story for the old one at the same seq.
+        previous = await self.store.last_seq()
+        self.seq = 0 if previous is None else previous + 1
         self.state = await self.source.start()
         await self.store.save(self.seq, self.state)
 
@@ -52,5 +58,14 @@ class Hub:
             if isinstance(change, Event):
                 self.recent_events.add(messages[-1])
         if messages:
-            await self.store.save(self.seq, self.state)
+            try:
+                await self.store.apply(self.seq, self.state, batch)
+                if self.store_error:
+                    log.warning("the state store is back")
+                    self.store_error = ""
+            except StoreUnavailable as error:
+                # The store saves everything again once it is back; the changes go out meanwhile.
+                if not self.store_error:
+                    log.error("%s", error)
+                self.store_error = str(error)
             await self.publish(messages)

@@ -1,22 +1,44 @@
-"""Where the latest snapshot lives: in memory (embedded) or in Redis (scale-out)."""
+"""Where the latest snapshot lives: in memory (embedded) or in Redis (scale-out, `redis_store`)."""
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 
-from explorer.model import ClusterState
+from explorer.model import Change, ClusterState
 
-__all__ = ["MemoryStateStore", "StateStore"]
+__all__ = ["MemoryStateStore", "StateStore", "StoreUnavailable"]
+
+
+class StoreUnavailable(Exception):
+    """The state store cannot be reached; the message is meant for a person."""
 
 
 class StateStore(abc.ABC):
     """Holds the newest (seq, state) pair the hub has produced."""
 
     @abc.abstractmethod
-    async def save(self, seq: int, state: ClusterState) -> None: ...
+    async def save(self, seq: int, state: ClusterState) -> None:
+        """Replace the whole snapshot."""
 
     @abc.abstractmethod
-    async def load(self) -> tuple[int, ClusterState] | None: ...
+    async def load(self) -> tuple[int, ClusterState] | None:
+        """The newest (seq, state), or None before the hub has saved one."""
+
+    async def apply(self, seq: int, state: ClusterState, changes: Sequence[Change]) -> None:
+        """Record that `changes` (already applied to `state`) brought the snapshot to `seq`.
+
+        A store that can write only what changed overrides this; the default saves everything.
+        """
+        await self.save(seq, state)
+
+    async def last_seq(self) -> int | None:
+        """The seq of the stored snapshot, so a restarted hub numbers on from it."""
+        current = await self.load()
+        return None if current is None else current[0]
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
 
 
 class MemoryStateStore(StateStore):

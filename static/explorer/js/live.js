@@ -1,22 +1,35 @@
-// Keeps the page's diagram and health summary in step with /ws/events/, and re-dispatches every message.
+// Keeps the page's diagram and health summary in step with /ws/events/, and
+// re-dispatches every message as an `explorer:message` DOM event for the
+// timeline, the dashboard and the tours, so the page needs one socket only.
 // State-only changes restyle the SVG element already on the page; topology
 // changes (a pod added, moved or removed) refetch the diagram, whose layout the
 // server caches. A gap in seq, or a reconnect, resyncs from the snapshot.
+// The indicator #live-status says live, reconnecting (with backoff), or stale
+// since when (the server says so when the hub stops beating).
 
 const GLYPH = { ok: "✔", warning: "▲", error: "✖", unknown: "?" };
 const HEALTHS = Object.keys(GLYPH);
 const diagram = document.getElementById("diagram");
 const liveStatus = document.getElementById("live-status");
 const components = new Map();
+const FIRST_RETRY = 500;
+const MAX_RETRY = 15000;
+// The words come from the page, so they follow its language.
+const liveText = liveStatus?.dataset.textLive || "live";
+const staleText = liveStatus?.dataset.textStale || "stale since";
+const reconnectingText = liveStatus?.dataset.textReconnecting || "reconnecting…";
 let seq = null;
 let socket = null;
-let retryDelay = 500;
+let retryDelay = FIRST_RETRY;
 let reloadTimer = null;
+let resyncing = false;
+let lastMessage = 0;
 
 function setLive(state, text) {
   if (!liveStatus) return;
   liveStatus.dataset.state = state;
   liveStatus.textContent = text;
+  liveStatus.title = "";
 }
 
 function restyle(component) {
@@ -69,6 +82,10 @@ function shown(component) {
   return !only || !component.namespace || component.namespace === only;
 }
 
+function dispatch(message) {
+  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
+}
+
 function applyChange(message) {
   const component = message.component;
   const before = components.get(component.id);
@@ -87,49 +104,84 @@ function applyChange(message) {
   }
 }
 
-function onMessage(event) {
-  let message;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
+function handle(message) {
+  if (message.type === "status") {
+    // Not a change: it says whether the hub is alive, and repeats the last seq.
+    if (message.hub === "stale") markStale(message.since);
+    else setLive("live", liveText);
     return;
   }
   if (message.type === "snapshot") {
+    setLive("live", liveText);  // a status message after it says otherwise if the hub is stale
     seq = message.seq;
     components.clear();
     for (const c of message.components) components.set(c.id, c);
     reloadDiagram();
     updateSummary();
-    document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
+    dispatch(message);
     return;
   }
   if (seq !== null && message.seq !== seq + 1) {
-    socket.close(4000, "gap in seq: resync");  // the reconnect brings a fresh snapshot
+    resync();
     return;
   }
   seq = message.seq;
   setClock(message.time);
-  if (message.type !== "event") {
-    applyChange(message);
-    updateSummary();
+  if (message.type !== "event") applyChange(message);
+  dispatch(message);
+}
+
+function onMessage(event) {
+  let batch;
+  try {
+    batch = JSON.parse(event.data);
+  } catch {
+    return;
   }
-  // Other modules (timeline, dashboard, tours) listen here instead of opening sockets of their own.
-  document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
+  retryDelay = FIRST_RETRY;  // the server spoke: it is worth reconnecting quickly next time
+  lastMessage = Date.now();
+  if (!Array.isArray(batch)) batch = [batch];
+  for (const message of batch) {
+    if (!message || typeof message !== "object") continue;
+    handle(message);
+    if (resyncing) return;
+  }
+  updateSummary();
+}
+
+function clockTime(iso) {
+  const when = iso ? new Date(iso) : new Date();
+  return Number.isNaN(when.getTime()) ? iso : when.toLocaleTimeString();
+}
+
+function markStale(since) {
+  setLive("stale", `${staleText} ${clockTime(since)}`);
+  liveStatus.title = since || "";
+}
+
+function resync() {
+  // A gap in seq: the page cannot build the right state from here. A new socket starts with a snapshot.
+  resyncing = true;
+  socket.close(4000, "gap in seq: resync");
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/events/`);
-  socket.addEventListener("open", () => {
-    retryDelay = 500;
-    setLive("live", "live");
-  });
+  // frames=1: the server sends a JSON array of consecutive messages at most ten times a second.
+  socket = new WebSocket(`${scheme}://${location.host}/ws/events/?frames=1`);
+  resyncing = false;
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", () => {
     seq = null;
-    setLive("reconnecting", "reconnecting…");
-    setTimeout(connect, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000) * (0.8 + Math.random() * 0.4);
+    if (resyncing) {
+      setTimeout(connect, 0);
+      return;
+    }
+    const delay = retryDelay * (0.8 + Math.random() * 0.4);
+    retryDelay = Math.min(retryDelay * 2, MAX_RETRY);
+    const since = lastMessage ? ` (${staleText} ${clockTime(new Date(lastMessage).toISOString())})` : "";
+    setLive("reconnecting", reconnectingText + since);
+    setTimeout(connect, delay);
   });
 }
 

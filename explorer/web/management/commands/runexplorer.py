@@ -1,19 +1,26 @@
-"""`manage.py runexplorer`: the hub on its own process (scale-out), or recording a source to JSONL."""
+"""`manage.py runexplorer`: the hub on its own process (scale-out), or recording a source to JSONL.
+
+With REDIS_URL the snapshot goes to Redis and the web workers' simulation
+commands are served here. SIGTERM and SIGINT stop it cleanly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from pathlib import Path
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from explorer.hub import Hub, MemoryStateStore
-from explorer.live.fanout import GROUP
+from explorer.hub import MemoryStateStore, StateStore, StoreUnavailable
+from explorer.hub.redis_store import RedisStateStore
 from explorer.live.runtime import configured_source
+from explorer.live.service import HubService
 from explorer.model.changes import snapshot_message
 from explorer.sources.base import SourceError
 from explorer.sources.factory import SOURCE_KINDS
@@ -47,39 +54,70 @@ class Command(BaseCommand):
             )
         except SourceError as error:
             raise CommandError(str(error)) from None
+        # Not asyncio.run: its clean-up waits without limit for every task to end, and
+        # one that ignores its cancellation would keep SIGTERM from stopping the hub.
+        loop = asyncio.new_event_loop()
         try:
-            asyncio.run(self._run(source, options["record"]))
-        except SourceError as error:
+            loop.run_until_complete(self._run(source, options["record"]))
+        except (SourceError, StoreUnavailable) as error:
             raise CommandError(str(error)) from None
+        finally:
+            loop.close()
 
     async def _run(self, source: Any, record: Path | None) -> None:
-        layer = get_channel_layer()
+        store: StateStore
+        if settings.REDIS_URL:
+            store = RedisStateStore(settings.REDIS_URL)
+            await store.ping()  # a clear message now rather than a retry loop
+        else:
+            store = MemoryStateStore()
+            self.stderr.write("REDIS_URL is not set: no web worker can see this hub (recording only).")
         recording = record.open("w", encoding="utf-8") if record else None
 
-        async def publish(messages: list[dict[str, Any]]) -> None:
-            await layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+        def also(messages: list[dict[str, Any]]) -> None:
             if recording:
                 recording.writelines(json.dumps(m, separators=(",", ":")) + "\n" for m in messages)
                 recording.flush()
 
-        hub = Hub(source, MemoryStateStore(), publish)
+        service = HubService(source, store, get_channel_layer(), also=also)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        try:
-            await hub.start()
+
+        def started() -> None:
             if recording:
-                recording.write(json.dumps(snapshot_message(hub.state, hub.seq), separators=(",", ":")) + "\n")
-            self.stdout.write(f"hub running: source {source.kind}, cluster {hub.state.cluster!r}; Ctrl-C stops it")
-            forward = asyncio.create_task(hub.forward())
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait({forward, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            forward.cancel()
-            if forward.done() and not forward.cancelled() and forward.exception():
-                raise forward.exception()  # type: ignore[misc]
+                snapshot = snapshot_message(service.hub.state, service.hub.seq)
+                recording.write(json.dumps(snapshot, separators=(",", ":")) + "\n")
+            self.stdout.write(
+                f"hub running: source {source.kind}, cluster {service.hub.state.cluster!r}; Ctrl-C stops it"
+            )
+            self.stdout.flush()
+
+        try:
+            await service.run(stop, on_started=started)
         finally:
             await source.close()
+            await _cancel_the_rest()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(store.close(), 2)
             if recording:
                 recording.close()
             self.stdout.write("hub stopped")
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel every other task, again if one swallowed its cancellation.
+
+    On Python 3.11 `asyncio.wait_for` loses a cancellation that lands as its
+    awaitable completes; a pacing loop built on it would then keep asyncio.run
+    from ever returning, and SIGTERM would not stop the process.
+    """
+    current = asyncio.current_task()
+    for _ in range(5):
+        others = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+        if not others:
+            return
+        for task in others:
+            task.cancel()
+        await asyncio.wait(others, timeout=1)

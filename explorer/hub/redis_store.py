@@ -1,0 +1,172 @@
+"""The snapshot in Redis, so that every web worker of a scaled-out explorer serves the same one.
+
+Layout: one hash of components (id -> JSON) and one hash of metadata (seq,
+cluster, source). A change batch touches only the components it names, and
+its writes and the new seq go in one MULTI/EXEC transaction, as a full save
+does; a reader reads both hashes in one transaction too, so it never sees a
+seq with the components of another.
+
+Redis may go away and come back empty. A failed write marks the store dirty
+and the next write saves everything; `repair` (called by the hub's heartbeat)
+does the same when the snapshot has vanished while the hub was quiet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from explorer.hub.store import StateStore, StoreUnavailable
+from explorer.model import Change, ChangeType, ClusterState, Component, ComponentChange
+
+__all__ = ["RedisStateStore", "redacted_url"]
+
+log = logging.getLogger(__name__)
+
+# A full save sends the components in chunks of this many fields per HSET.
+CHUNK = 5000
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _dumps(component: Component) -> str:
+    return json.dumps(component.to_dict(), separators=(",", ":"))
+
+
+class RedisStateStore(StateStore):
+    def __init__(self, url: str, prefix: str = "explorer:snapshot", client: Any = None):
+        self.url = url
+        self.components_key = f"{prefix}:components"
+        self.meta_key = f"{prefix}:meta"
+        self.client = client or aioredis.from_url(
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            # A pooled connection that Redis closed while it restarted fails once: retry on a fresh one.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            retry_on_error=[RedisConnectionError],
+        )
+        self.dirty = False
+        # The last snapshot read, by seq: many sockets connecting at once parse it once.
+        self._cache: tuple[tuple[int, bytes | None], tuple[int, ClusterState]] | None = None
+
+    def _unavailable(self, error: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"the state store (Redis at {redacted_url(self.url)}) is unreachable: {error}")
+
+    async def ping(self) -> None:
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as error:
+            raise self._unavailable(error) from None
+
+    async def save(self, seq: int, state: ClusterState) -> None:
+        # Serialised before the first await, so the caller's state cannot move underneath.
+        fields = {cid: _dumps(c) for cid, c in state.components.items()}
+        # A new epoch per full save: readers' caches never mistake a new story for an old one at the same seq.
+        meta = {"seq": seq, "cluster": state.cluster, "source": state.source, "epoch": uuid.uuid4().hex}
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.components_key)
+        items = list(fields.items())
+        for start in range(0, len(items), CHUNK):
+            pipe.hset(self.components_key, mapping=dict(items[start : start + CHUNK]))
+        pipe.hset(self.meta_key, mapping=meta)
+        await self._execute(pipe)
+        self.dirty = False
+
+    async def apply(self, seq: int, state: ClusterState, changes: Sequence[Change]) -> None:
+        if self.dirty:
+            await self.save(seq, state)
+            return
+        # Only the last form of each component in the batch matters.
+        last: dict[str, ComponentChange] = {}
+        for change in changes:
+            if isinstance(change, ComponentChange):
+                last[change.component.id] = change
+        removed = [cid for cid, change in last.items() if change.type is ChangeType.REMOVED]
+        written = {
+            cid: _dumps(change.component) for cid, change in last.items() if change.type is not ChangeType.REMOVED
+        }
+        pipe = self.client.pipeline(transaction=True)
+        if removed:
+            pipe.hdel(self.components_key, *removed)
+        if written:
+            pipe.hset(self.components_key, mapping=written)
+        pipe.hset(self.meta_key, "seq", seq)
+        await self._execute(pipe)
+
+    async def repair(self, current: Callable[[], tuple[int, ClusterState]]) -> bool:
+        """Save everything again if a write failed or Redis lost the snapshot; True when it did."""
+        try:
+            missing = not await self.client.exists(self.meta_key)
+        except (RedisError, OSError) as error:
+            self.dirty = True
+            raise self._unavailable(error) from None
+        if not (missing or self.dirty):
+            return False
+        seq, state = current()
+        await self.save(seq, state)
+        log.info("state store: snapshot saved again in full at seq %d", seq)
+        return True
+
+    async def _execute(self, pipe: Any) -> None:
+        try:
+            await pipe.execute()
+        except (RedisError, OSError) as error:
+            self.dirty = True
+            raise self._unavailable(error) from None
+
+    async def last_seq(self) -> int | None:
+        try:
+            raw = await self.client.hget(self.meta_key, "seq")
+        except (RedisError, OSError) as error:
+            raise self._unavailable(error) from None
+        return None if raw is None else int(raw)
+
+    async def load(self) -> tuple[int, ClusterState] | None:
+        try:
+            seq, epoch = await self.client.hmget(self.meta_key, ["seq", "epoch"])
+        except (RedisError, OSError) as error:
+            raise self._unavailable(error) from None
+        if seq is None:
+            return None
+        if self._cache is not None and self._cache[0] == (int(seq), epoch):
+            return self._cache[1]
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(self.meta_key)
+        pipe.hgetall(self.components_key)
+        try:
+            meta, fields = await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise self._unavailable(error) from None
+        if not meta:
+            return None
+        state = ClusterState(
+            (Component.from_dict(json.loads(raw)) for raw in fields.values()),
+            cluster=meta.get(b"cluster", b"").decode(),
+            source=meta.get(b"source", b"").decode(),
+        )
+        current = (int(meta[b"seq"]), state)
+        self._cache = ((current[0], meta.get(b"epoch")), current)
+        return current
+
+    async def close(self) -> None:
+        await self.client.aclose()
