@@ -52,18 +52,30 @@ def _dumps(component: Component) -> str:
     return json.dumps(component.to_dict(), separators=(",", ":"))
 
 
+# Connections to Redis per web process, and how long a reader waits for one.
+POOL_SIZE = 32
+POOL_WAIT = 10.0
+
+
 class RedisStateStore(StateStore):
     def __init__(self, url: str, prefix: str = "explorer:snapshot", client: Any = None):
         self.url = url
         self.components_key = f"{prefix}:components"
         self.meta_key = f"{prefix}:meta"
-        self.client = client or aioredis.from_url(
-            url,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            # A pooled connection that Redis closed while it restarted fails once: retry on a fresh one.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-            retry_on_error=[RedisConnectionError],
+        self.client = client or aioredis.Redis(
+            # A blocking pool: hundreds of sockets reading the snapshot at once wait their turn
+            # for one of its connections, where the default pool fails past 100 with
+            # "Too many connections" and the sockets would be closed.
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=POOL_SIZE,
+                timeout=POOL_WAIT,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                # A pooled connection that Redis closed while it restarted fails once: retry on a fresh one.
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+                retry_on_error=[RedisConnectionError],
+            )
         )
         self.dirty = False
         # The last snapshot read, by seq: many sockets connecting at once parse it once.

@@ -41,8 +41,9 @@ MAX_BACKLOG = 5000
 # In framed mode, a write of more messages than this (and than the cluster has
 # components) sends a snapshot instead: it is smaller and says the same.
 MAX_FRAME = 2000
-# RFC 6455 1013 "Try Again Later": the snapshot cannot be read right now.
-TRY_AGAIN_LATER = 1013
+# "Try again later" (RFC 6455's 1013 in the range applications may use: Channels
+# accepts only 1000 and 3000-4999): the snapshot cannot be read right now.
+TRY_AGAIN_LATER = 4013
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
