@@ -76,3 +76,9 @@ def test_an_open_panel_follows_its_component_live(server, page):
     )
     expect(panel.locator(".status")).to_have_text("✖ Stopped")
     expect(panel.locator(".why")).to_contain_text("the machine is down")
+
+
+def test_a_view_page_lists_the_clusters_events_as_they_happen(server, page):
+    page.goto(f"{server.url}/view/overview/")
+    expect(page.locator("#timeline li").first).to_be_attached(timeout=10_000)
+    expect(page.locator("#timeline")).to_contain_text("Scheduled")
