@@ -218,6 +218,25 @@ document.addEventListener("explorer:message", (event) => onClusterMessage(event.
 new MutationObserver(applyHighlight).observe(diagram, { childList: true });
 
 function follow(room) {
+  // The newest room state heard; the panel catches up to it one request at a time, so a
+  // move that arrives while the previous one is still loading is not lost.
+  let latest = null;
+  let loading = false;
+  const shows = (state) => {
+    const current = panel();
+    return !current || (state.tour === current.dataset.tour && String(state.step) === current.dataset.step);
+  };
+  const catchUp = async () => {
+    if (loading) return;
+    loading = true;
+    try {
+      for (let tries = 0; latest && !shows(latest) && tries < 5; tries++) {
+        await htmx.ajax("GET", `/follow/${room}/${location.search}`, { target: "#tour", swap: "outerHTML" });
+      }
+    } finally {
+      loading = false;
+    }
+  };
   let delay = 500;
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -225,10 +244,9 @@ function follow(room) {
     socket.addEventListener("open", () => { delay = 500; });
     socket.addEventListener("message", (event) => {
       const state = json(event.data, {});
-      const current = panel();
-      if (state.type !== "state" || !current) return;
-      if (state.tour === current.dataset.tour && String(state.step) === current.dataset.step) return;
-      htmx.ajax("GET", `/follow/${room}/${location.search}`, { target: "#tour", swap: "outerHTML" });
+      if (state.type !== "state") return;
+      latest = state;
+      catchUp();
     });
     socket.addEventListener("close", () => {
       setTimeout(connect, delay);
