@@ -31,14 +31,32 @@ async function syncSimControls() {
   htmx.ajax("GET", `/api/sim/${query ? `?${query}` : ""}`, { target: "#sim-controls", swap: "outerHTML" });
 }
 
+// One request at a time: a second one would swap into the list the first has just replaced.
+// A change heard while a request is out asks for one more afterwards, so the list ends current.
+let refreshing = false;
+let refreshAgain = false;
+
 function refresh() {
-  if (!problems || refreshTimer) return;
+  if (!problems) return;
+  if (refreshing) refreshAgain = true;
+  if (refreshTimer || refreshing) return;
   const wait = Math.max(0, lastRefresh + REFRESH_EVERY - Date.now());
-  refreshTimer = setTimeout(() => {
+  refreshTimer = setTimeout(async () => {
     refreshTimer = null;
     lastRefresh = Date.now();
-    htmx.ajax("GET", problems.dataset.src + location.search, { target: "#problems", swap: "outerHTML" });
+    refreshing = true;
+    try {
+      await htmx.ajax("GET", problems.dataset.src + location.search, { target: "#problems", swap: "outerHTML" });
+    } catch {
+      // The live indicator already says when the server cannot be reached; the next change retries.
+    } finally {
+      refreshing = false;
+    }
     syncSimControls();
+    if (refreshAgain) {
+      refreshAgain = false;
+      refresh();
+    }
   }, wait);
 }
 
