@@ -23,10 +23,12 @@ __all__ = [
 ]
 
 GROUP = "explorer.changes"
-# Every process-local channel (the fan-out's, command replies') shares one prefix:
-# channels_redis then reads them all through one Redis list and sorts them out
-# locally, where two prefixes would have one receiver starve the other.
-CHANNEL_PREFIX = "explorer"
+# Every process-local channel shares Channels' own prefix, the one its consumers
+# (the follow sockets') get: channels_redis reads a process's channels of one prefix
+# through one Redis list and sorts them out locally, but serves two prefixes in
+# turns of up to five seconds each, so an idle follow socket would starve the live
+# stream and make the hub look stale.
+CHANNEL_PREFIX = "specific"
 COMMAND_CHANNEL = "explorer.hub.commands"
 HEARTBEAT_INTERVAL = 1.0
 # Three missed heartbeats and a half: a web worker then calls the hub stale.

@@ -65,3 +65,18 @@ def compose_client():
 def test_docker_compose_accepts_the_file():
     result = subprocess.run([*compose_client(), "config", "--quiet"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_process_shares_one_migrated_database_so_rooms_work_across_workers(compose):
+    # Presenter rooms, their tokens and sessions live in the database: a follower on
+    # web-2 must find the room a presenter opened on web-1.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    database_dir = "/var/lib/explorer"
+    assert f"EXPLORER_DB_PATH={database_dir}/" in dockerfile
+    volumes = {name: s.get("volumes") for name, s in app_services(compose).items()}
+    assert all(v == [f"explorer-data:{database_dir}"] for v in volumes.values()), volumes
+    assert "explorer-data" in compose["volumes"]
+    assert compose["services"]["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    for name, service in app_services(compose).items():
+        if name != "migrate":
+            assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.error
@@ -176,3 +177,43 @@ def test_the_hub_stops_cleanly_on_sigterm(hub):
     assert code == 0
     assert "hub stopped" in out
     assert "Traceback" not in hub.stderr()
+
+
+def presenter_session(worker: Any) -> tuple[Any, str, str]:
+    """Open a presenter room through a one-time link, as a teacher does; the opener keeps the session."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    link = worker.manage("presenter_token", "--base-url", worker.url).strip()
+    with opener.open(link, timeout=15) as response:
+        room = response.url.split("room=")[1]
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    return opener, room, token
+
+
+async def test_an_audience_and_the_live_stream_share_a_worker_without_holding_each_other_up(workers):
+    first, second = workers
+    opener, room, token = presenter_session(first)
+    follow_url = second.url.replace("http://", "ws://") + f"/ws/follow/{room}/"
+    async with connect(follow_url) as audience, connect(ws_url(second)) as events:
+        assert (await next_message(audience))["type"] == "state"
+        await next_message(events)
+        # An idle follow socket must not starve the worker's live stream: the hub stays live...
+        deadline = time.monotonic() + 6
+        with contextlib.suppress(TimeoutError):
+            while (remaining := deadline - time.monotonic()) > 0:
+                message = await next_message(events, within=remaining)
+                assert message["type"] != "status", f"the hub looked {message.get('hub')} to this worker"
+        # ...and a change made through the other worker arrives at once.
+        await asyncio.to_thread(command, first, {"action": "node-down", "node": "worker-2"})
+        changed = await wait_for(events, lambda m: m.get("component", {}).get("id") == "kubelet/worker-2", within=2)
+        assert changed["component"]["health"] == "error"
+        for step in (2, 3, 4):
+            request = urllib.request.Request(
+                f"{first.url}/follow/{room}/state/",
+                data=json.dumps({"tour": "control-plane", "step": step}).encode(),
+                headers={"Content-Type": "application/json", "X-CSRFToken": token},
+            )
+            await asyncio.to_thread(lambda r=request: opener.open(r, timeout=15).close())
+            # A class watches the teacher's screen: a move must not wait for a turn of the layer.
+            moved = await next_message(audience, within=2)
+            assert (moved["tour"], moved["step"]) == ("control-plane", step)
