@@ -157,11 +157,10 @@ class RedisHub:
         self.redis_url = redis_url
 
     async def start(self) -> None:
-        from channels_redis.core import RedisChannelLayer
-
         from explorer.hub import Hub
         from explorer.hub.redis_store import RedisStateStore
         from explorer.live.protocol import GROUP
+        from explorer.live.redis_layer import RedisChannelLayer
         from explorer.sources.simulated import SimulatedSource
 
         self.layer = RedisChannelLayer(hosts=[{"address": self.redis_url, "socket_timeout": 10}], capacity=1000)

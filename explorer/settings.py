@@ -83,7 +83,7 @@ REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "explorer.live.redis_layer.RedisChannelLayer",
             "CONFIG": {
                 # redis-py's default 5 s read timeout races channels_redis's 5 s blocking pop.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 2}],

@@ -217,3 +217,23 @@ async def test_an_audience_and_the_live_stream_share_a_worker_without_holding_ea
             # A class watches the teacher's screen: a move must not wait for a turn of the layer.
             moved = await next_message(audience, within=2)
             assert (moved["tour"], moved["step"]) == ("control-plane", step)
+
+
+async def test_a_class_of_two_hundred_and_fifty_joins_one_worker_at_once(workers):
+    first, second = workers
+    opener, room, token = presenter_session(first)
+    follow_url = second.url.replace("http://", "ws://") + f"/ws/follow/{room}/"
+    audience = await asyncio.gather(*(connect(follow_url, open_timeout=60) for _ in range(250)))
+    try:
+        joined = await asyncio.gather(*(next_message(socket) for socket in audience))
+        assert {m["type"] for m in joined} == {"state"}
+        request = urllib.request.Request(
+            f"{first.url}/follow/{room}/state/",
+            data=json.dumps({"tour": "worker-node", "step": 2}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+        await asyncio.to_thread(lambda: opener.open(request, timeout=15).close())
+        moved = await asyncio.gather(*(next_message(socket) for socket in audience))
+        assert {(m["tour"], m["step"]) for m in moved} == {("worker-node", 2)}
+    finally:
+        await asyncio.gather(*(socket.close() for socket in audience))
