@@ -4,7 +4,8 @@ For 1, 100, 500 and 1000 clients on ONE web process (daphne), at 10 changes a
 second, this measures p50/p99 latency and delivered messages per second for:
 
 - ours, memory: the explorer's consumer with the in-memory layer (hub in-process);
-- ours, redis: a web worker with REDIS_URL, the hub in this benchmark's process;
+- ours, redis: a web worker with REDIS_URL, the hub in a process of its own (as
+  `runexplorer` runs it: beating, storing in Redis, publishing to the group);
 - channels group_send (memory and redis): a plain Channels consumer per socket
   that joins a group, the usual Channels pattern, as a baseline;
 - bare websockets: a `websockets` server broadcasting the same messages, the floor.
@@ -60,6 +61,16 @@ def wait_http(url: str) -> None:
     raise RuntimeError(f"{url} did not answer in 60 s")
 
 
+def wait_port(port: int, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start in 30 s")
+
+
 class Daphne:
     def __init__(self, env: dict[str, str]):
         self.port = free_port()
@@ -113,13 +124,7 @@ class BareServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.process = subprocess.Popen([sys.executable, __file__, "--bare-server", str(self.port)], cwd=ROOT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("the bare websockets server did not start")
+        wait_port(self.port, "the bare websockets server")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -151,44 +156,58 @@ async def bare_server(port: int) -> None:
 
 
 class RedisHub:
-    """The explorer's hub against Redis, as `runexplorer` runs it, fed by the benchmark's own events."""
+    """`python benchmarks/fanout.py --redis-hub URL PORT`: the hub as `runexplorer` runs it, in a process of its own.
 
-    def __init__(self, redis_url: str):
-        self.redis_url = redis_url
+    It beats, stores and publishes as in a deployment; its source is paused, and a
+    `/drive` WebSocket request makes it publish the benchmark's own events.
+    """
 
-    async def start(self) -> None:
-        from explorer.hub import Hub
-        from explorer.hub.redis_store import RedisStateStore
-        from explorer.live.protocol import GROUP
-        from explorer.live.redis_layer import RedisChannelLayer
-        from explorer.sources.simulated import SimulatedSource
+    def __init__(self, redis_url: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--redis-hub", redis_url, str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", "REDIS_URL": redis_url},
+        )
+        wait_port(self.port, "the hub")
 
-        self.layer = RedisChannelLayer(hosts=[{"address": self.redis_url, "socket_timeout": 10}], capacity=1000)
-        self.store = RedisStateStore(self.redis_url)
-        source = SimulatedSource("steady-state", seed=1)
+    def drive(self, kind: str, count: int) -> Awaitable[None]:
+        return _drive(self.port, f"kind={kind}&count={count}&rate={RATE}")
 
-        async def publish(messages: list[dict[str, Any]]) -> None:
-            await self.layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
-        self.hub = Hub(source, self.store, publish)
-        await self.hub.start()
-        await source.command({"action": "pause"})
 
-    async def drive(self, kind: str, count: int) -> None:
-        from benchmarks.fanout_app import PLAIN_GROUP, bench_event
+async def redis_hub(redis_url: str, port: int) -> None:
+    import django
 
-        for i in range(count):
-            if kind == "ours":
-                await self.hub.handle([bench_event(i)])
+    django.setup()
+    from benchmarks.fanout_app import PLAIN_GROUP, bench_event
+    from explorer.hub.redis_store import RedisStateStore
+    from explorer.live.redis_layer import RedisChannelLayer
+    from explorer.live.service import HubService
+    from explorer.sources.simulated import SimulatedSource
+
+    layer = RedisChannelLayer(hosts=[{"address": redis_url, "socket_timeout": 10}], capacity=1000)
+    source = SimulatedSource("steady-state", seed=1)
+    service = HubService(source, RedisStateStore(redis_url), layer)
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run(stop))
+    await source.command({"action": "pause"})  # only the driver's events, at the driver's rate
+
+    async def handler(ws: Any) -> None:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(ws.request.path).query).items()}
+        for i in range(int(query["count"])):
+            if query["kind"] == "ours":
+                await service.hub.handle([bench_event(i)])
             else:
                 text = json.dumps(bench_event(i).to_message(i + 1), separators=(",", ":"))
-                await self.layer.group_send(PLAIN_GROUP, {"type": "bench.message", "text": text})
-            await asyncio.sleep(1 / RATE)
+                await layer.group_send(PLAIN_GROUP, {"type": "bench.message", "text": text})
+            await asyncio.sleep(1 / float(query["rate"]))
 
-    async def stop(self) -> None:
-        await self.hub.source.close()
-        await self.store.close()
-        await self.layer.flush()
+    async with serve(handler, "127.0.0.1", port, ping_interval=None):
+        await running
 
 
 async def measure(
@@ -247,10 +266,10 @@ async def main(sizes: list[int], seconds: float) -> None:
     count = int(seconds * RATE)
     rows: list[tuple[str, int, dict[str, Any]]] = []
     redis = Redis()
-    hub = RedisHub(redis.url)
     processes: list[Any] = [redis]
     try:
-        await hub.start()  # before the workers, as a deployment starts them
+        hub = RedisHub(redis.url)  # before the workers, as a deployment starts them
+        processes.append(hub)
         memory_worker = Daphne({})
         processes.append(memory_worker)
         redis_worker = Daphne({"REDIS_URL": redis.url})
@@ -302,7 +321,6 @@ async def main(sizes: list[int], seconds: float) -> None:
                 print(f"  {name:<30} {n:>5} clients: p99 {result['p99']:.1f} ms", file=sys.stderr, flush=True)
                 await asyncio.sleep(0.5)
     finally:
-        await hub.stop()
         for process in reversed(processes):
             process.stop()
 
@@ -324,9 +342,13 @@ async def main(sizes: list[int], seconds: float) -> None:
             )
 
 
-async def _bare_drive(port: int, count: int) -> None:
-    async with connect(f"ws://127.0.0.1:{port}/drive?count={count}&rate={RATE}") as ws:
+async def _drive(port: int, query: str) -> None:
+    async with connect(f"ws://127.0.0.1:{port}/drive?{query}") as ws:
         await ws.wait_closed()
+
+
+async def _bare_drive(port: int, count: int) -> None:
+    await _drive(port, f"count={count}&rate={RATE}")
 
 
 if __name__ == "__main__":
@@ -334,8 +356,11 @@ if __name__ == "__main__":
     parser.add_argument("--clients", default="1,100,500,1000", help="comma-separated client counts")
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds of changes per row")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--redis-hub", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         asyncio.run(bare_server(args.bare_server))
+    elif args.redis_hub:
+        asyncio.run(redis_hub(args.redis_hub[0], int(args.redis_hub[1])))
     else:
         asyncio.run(main([int(n) for n in args.clients.split(",")], args.seconds))
