@@ -45,10 +45,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+ASGI_APP = "explorer.asgi:application"
+
+
 class ServerProcess:
     """A real daphne serving the explorer, as `make run` does, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str] | None = None, database: Path | None = None):
+    def __init__(
+        self, env: dict[str, str] | None = None, database: Path | None = None, daphne_args: tuple[str, ...] = ()
+    ):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **(env or {})}
@@ -57,7 +62,7 @@ class ServerProcess:
             self.manage("migrate", "--noinput", "-v0")
         full_env = self.env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "explorer.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *daphne_args, ASGI_APP],
             cwd=ROOT,
             env=full_env,
             stdout=subprocess.DEVNULL,

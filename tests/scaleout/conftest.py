@@ -118,9 +118,18 @@ def hub(redis_server: RedisServer) -> Iterator[HubProcess]:
 
 
 @pytest.fixture
-def workers(redis_server: RedisServer, hub: HubProcess) -> Iterator[list[ServerProcess]]:
+def workers(redis_server: RedisServer, hub: HubProcess, tmp_path) -> Iterator[list[ServerProcess]]:
+    # One database for both, as the compose file shares it: a room opened on one is found on the other.
+    database = tmp_path / "explorer.sqlite3"
+    env = {"REDIS_URL": redis_server.url, "EXPLORER_DB_PATH": str(database)}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", **env},
+        check=True,
+    )
     with ThreadPoolExecutor(2) as pool:  # side by side: each takes seconds to boot
-        started = list(pool.map(lambda _: ServerProcess(env={"REDIS_URL": redis_server.url}), range(2)))
+        started = list(pool.map(lambda _: ServerProcess(env=env), range(2)))
     yield started
     for worker in started:
         worker.stop()
