@@ -1,8 +1,18 @@
 """The ASGI application: Django for HTTP, Channels for WebSockets, on one port."""
 
+import contextlib
 import os
 
 from django.core.asgi import get_asgi_application
+
+with contextlib.suppress(ImportError):
+    import autobahn.util
+
+    # autobahn (under daphne) formats the debug-log arguments of every frame it sends
+    # whether or not debug logging is on, and styles them through click when click is
+    # importable (a development install has it): a fifth of a busy worker's CPU, spent
+    # on log lines nobody reads. Plain text costs next to nothing.
+    autobahn.util._HAS_CLICK = False
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "explorer.settings")
 django_asgi_app = get_asgi_application()
