@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from explorer.sources.base import CommandError, Source
 __all__ = ["HubService"]
 
 log = logging.getLogger(__name__)
+
+ANSWERED_REMEMBERED = 1024
 
 
 class HubService:
@@ -37,6 +40,8 @@ class HubService:
         self.hub = Hub(source, store, self._publish)
         self.run_id = uuid.uuid4().hex[:12]
         self.layer_error = ""
+        # Request ids answered lately: a request the layer delivered twice runs once.
+        self._answered: OrderedDict[str, None] = OrderedDict()
 
     async def run(self, stop: asyncio.Event, on_started: Callable[[], None] | None = None) -> None:
         """Until `stop` is set or the source ends; a source's failure propagates."""
@@ -127,8 +132,14 @@ class HubService:
         deadline = request.get("deadline")
         if not isinstance(reply_to, str) or not isinstance(deadline, int | float) or deadline < time.time():
             return  # malformed, or its sender has already given up and told the person
+        request_id = str(request.get("request"))
+        if request_id in self._answered:
+            return
+        self._answered[request_id] = None
+        while len(self._answered) > ANSWERED_REMEMBERED:
+            self._answered.popitem(last=False)
         payload = request.get("payload")
-        reply: dict[str, Any] = {"type": "explorer.reply", "request": str(request.get("request"))}
+        reply: dict[str, Any] = {"type": "explorer.reply", "request": request_id}
         if self.hub.source.status() is None:
             reply["error"] = "the simulation controls work only on the simulated source"
         elif not isinstance(payload, dict):
