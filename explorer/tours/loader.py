@@ -71,6 +71,9 @@ class TryIt:
 
     command: dict[str, Any]
     wait_for: dict[str, str]
+    # The state the command brings about ({"component": id, "status": word}): when the
+    # cluster is already so (the step is run a second time), the next step is offered at once.
+    already: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,16 @@ def _structure(path: Path) -> tuple[int, list[dict[str, Any]]]:
                 raise _fail(
                     path, spec, f"step {key!r}: 'try' needs 'wait_for' with the event 'reason' that shows it worked"
                 )
-            try_it = TryIt(dict(spec["command"]), {k: str(v) for k, v in wait_for.items()})
+            already = spec.get("already")
+            if already is not None and (
+                not isinstance(already, dict)
+                or set(already) != {"component", "status"}
+                or not all(isinstance(v, str) for v in already.values())
+            ):
+                raise _fail(path, spec, f"step {key!r}: 'already' names a 'component' id and the 'status' it reaches")
+            try_it = TryIt(
+                dict(spec["command"]), {k: str(v) for k, v in wait_for.items()}, dict(already) if already else None
+            )
         animate: dict[str, tuple[str, ...]] = {}
         if "animate" in raw:
             if not isinstance(raw["animate"], dict):

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from explorer.diagrams import UnknownView
+from explorer.live.runtime import get_runtime
 from explorer.tours import LANGUAGES, Tour, load_tours
 from explorer.web.follow import follow_group
 from explorer.web.models import PresenterToken, Room
@@ -102,11 +103,25 @@ def _step_context(request: HttpRequest, tour: Tour, number: int, follow_room: st
     }
 
 
+async def _already_done(context: dict[str, Any]) -> str:
+    """What the cluster already shows of a try-it's effect ("" if not), so a step run twice never stalls."""
+    try_it = context["step"].try_it
+    if try_it is None or try_it.already is None:
+        return ""
+    runtime = await get_runtime()
+    state = (await runtime.snapshot())[1]
+    component = state.get(try_it.already["component"])
+    if component is None or component.status != try_it.already["status"]:
+        return ""
+    return _("✔ %(name)s is already %(status)s: go on.") % {"name": component.name, "status": component.status}
+
+
 @ensure_csrf_cookie
 @require_GET
 async def tour_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     tour = _tour(slug)
     context = await sync_to_async(_step_context)(request, tour, number)
+    context["already_done"] = await _already_done(context)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "tours/step.html#tour-panel", context)
     context["view"], svg = await _diagram_svg(context["step"].view)
@@ -181,8 +196,6 @@ async def room_state(request: HttpRequest, room: str) -> JsonResponse:
             raise ValueError
     except (ValueError, KeyError, TypeError, json.JSONDecodeError):
         return JsonResponse({"error": _("Send a known tour and one of its step numbers.")}, status=400)
-    from explorer.live.runtime import get_runtime
-
     status = (await get_runtime()).sim_status() or {}
     found.state = {
         "tour": tour.slug,

@@ -120,6 +120,13 @@ def test_try_it_runs_the_simulator_and_offers_the_next_step_only_after_the_effec
     page.keyboard.press("ArrowRight")
     expect(page.locator("#tour")).to_have_attribute("data-step", "3")
 
+    # Back on the step with the node still down: its effect is already there, so the step does not stall.
+    page.goto(f"{server.url}/tours/node-failure/2/")
+    expect(page.locator("#try-status")).to_contain_text("worker-1 is already NotReady")
+    expect(page.locator("#tour-next")).not_to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tour")).to_have_attribute("data-step", "3")
+
 
 @pytest.mark.parametrize("slug", list(load_tours()))
 def test_every_step_fits_the_projector_panel_in_both_languages(server, browser, slug):

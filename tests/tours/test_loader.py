@@ -86,3 +86,11 @@ def test_every_language_has_a_file_per_tour():
     for folder in CONTENT_DIR.iterdir():
         if (folder / "tour.yaml").exists():
             assert {f"{language}.yaml" for language in LANGUAGES} <= {p.name for p in folder.iterdir()}
+
+
+def test_a_try_it_whose_already_condition_is_malformed_is_rejected(tmp_path):
+    folder = tmp_path / "node-failure"
+    shutil.copytree(CONTENT_DIR / "node-failure", folder)
+    replace(folder / "tour.yaml", "already: {component: node/worker-1, status: NotReady}", "already: NotReady")
+    with pytest.raises(TourError, match=r"tour\.yaml, line \d+: step '[\w-]+': 'already' names a 'component' id"):
+        load_tour(folder)

@@ -69,12 +69,27 @@ def test_rolling_back_reuses_the_old_replicaset():
     assert {p.name.rsplit("-", 1)[0] for p in pods(engine, "web-")} == first
 
 
+def test_scaling_by_a_number_adds_to_the_replicas_there_are_each_time():
+    engine = make_engine("""
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 2, image: "nginx:1.27"}
+    """)
+    engine.run_until(30)
+    for expected in (3, 4):
+        engine.command({"action": "scale", "deployment": "default/web", "by": 1})
+        engine.run_until(engine.clock + 30)
+        running = [p for p in pods(engine, "web-") if p.status == "Running"]
+        assert len(running) == expected
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
         ({"action": "scale", "deployment": "default/nope", "replicas": 2}, "unknown deployment 'default/nope'"),
         ({"action": "scale", "deployment": "default/web", "replicas": "many"}, "replicas must be a whole number"),
         ({"action": "scale", "deployment": "default/web", "replicas": -1}, "replicas must be from 0"),
+        ({"action": "scale", "deployment": "default/web", "by": "one"}, "by must be a whole number"),
+        ({"action": "scale", "deployment": "default/web", "by": -2}, "replicas must be from 0 to 100000, not -1"),
         ({"action": "set-image", "deployment": "default/web", "image": ""}, "image must be an image reference"),
     ],
 )

@@ -128,11 +128,14 @@ class WorkloadControllers:
             raise CommandError("the apiserver is not answering, so the Deployment cannot be changed")
         dep = self.deployments[key]
         if action == "scale":
-            value = payload.get("replicas")
+            # `by` scales relative to now, so a tour's "try it" adds a pod however often it runs.
+            field = "by" if "by" in payload and "replicas" not in payload else "replicas"
+            value = payload.get(field)
             try:
-                replicas = int(value)  # type: ignore[arg-type]
+                number = int(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise CommandError(f"replicas must be a whole number, not {value!r}") from None
+                raise CommandError(f"{field} must be a whole number, not {value!r}") from None
+            replicas = dep.replicas + number if field == "by" else number
             if not 0 <= replicas <= MAX_REPLICAS:
                 raise CommandError(f"replicas must be from 0 to {MAX_REPLICAS}, not {replicas}")
             dep.replicas = replicas
