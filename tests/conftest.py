@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from channels.layers import channel_layers
@@ -69,6 +70,11 @@ class ServerProcess:
             stderr=subprocess.PIPE,
         )
         self._wait_ready()
+
+    def state(self) -> dict[str, Any]:
+        """The snapshot, as `/api/state.json` serves it."""
+        with urllib.request.urlopen(f"{self.url}/api/state.json", timeout=10) as response:
+            return json.loads(response.read())
 
     def sim(self, payload: dict[str, object]) -> dict[str, object]:
         """POST a simulation command as a script would: the csrftoken cookie and its X-CSRFToken header."""

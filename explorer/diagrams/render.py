@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from itertools import compress
 from operator import is_not
+from typing import Any
 
 import graphviz
 
@@ -18,6 +21,7 @@ from explorer.diagrams.overview import build_overview, group_of, plan_overview
 from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan, component_lines
 from explorer.diagrams.storage import build_storage, plan_storage
 from explorer.model import ClusterState, Component
+from explorer.model.ids import CONTROL_PLANE_KINDS, component_id
 from explorer.model.state import topology_key
 
 __all__ = [
@@ -34,20 +38,42 @@ __all__ = [
 ]
 
 
+def _everything(argument: str | None) -> dict[str, Any]:
+    return {}
+
+
+def _control_plane_scope(argument: str | None) -> dict[str, Any]:
+    # Its members and their nodes, and the kubelets and kube-proxies it counts by health.
+    return {"kinds": [*CONTROL_PLANE_KINDS, "node", "kubelet", "kube-proxy"]}
+
+
+def _storage_scope(argument: str | None) -> dict[str, Any]:
+    return {"kinds": ["storageclass", "pv", "pvc", "pod"], "pods": "with-claims"}
+
+
+def _node_scope(argument: str | None) -> dict[str, Any]:
+    return {"node": component_id("node", argument or "")}
+
+
 @dataclass(frozen=True)
 class ViewSpec:
-    """One view: `plan` reads the state (and the view's argument, such as a node name), `build` draws the plan."""
+    """One view: `plan` reads the state (and the view's argument, such as a node name), `build` draws the plan.
+
+    `scope` says which components the view reads at all, so a page can tell that a
+    change to something the view neither draws nor counts needs no new diagram.
+    """
 
     plan: Callable[[ClusterState, str | None], ViewPlan]
     build: Callable[[ViewPlan, Paint], graphviz.Digraph]
+    scope: Callable[[str | None], dict[str, Any]] = _everything
     argument: str | None = None  # the name of the path segment after the view's name, if it takes one
 
 
 VIEWS: dict[str, ViewSpec] = {
     "overview": ViewSpec(plan_overview, build_overview),
-    "control-plane": ViewSpec(plan_control_plane, build_control_plane),
-    "nodes": ViewSpec(plan_node, build_node, argument="node-name"),
-    "storage": ViewSpec(plan_storage, build_storage),
+    "control-plane": ViewSpec(plan_control_plane, build_control_plane, _control_plane_scope),
+    "nodes": ViewSpec(plan_node, build_node, _node_scope, argument="node-name"),
+    "storage": ViewSpec(plan_storage, build_storage, _storage_scope),
 }
 
 
@@ -182,15 +208,18 @@ class DiagramRenderer:
                 self._layouts.move_to_end(key)
         if template is None:
             # Lay out from a plan whose facts are all this state's own, not restated ones.
-            template = self._layout(plan if fresh else plan_view(state, view), resolve(view)[0])
+            spec, argument = resolve(view)
+            template = self._layout(plan if fresh else plan_view(state, view), spec, spec.scope(argument))
             with self._lock:
                 self._layouts[key] = template
                 while len(self._layouts) > self._max:
                     self._layouts.popitem(last=False)
         return template.fill(plan)
 
-    def _layout(self, plan: ViewPlan, spec: ViewSpec) -> SvgTemplate:
+    def _layout(self, plan: ViewPlan, spec: ViewSpec, scope: dict[str, Any]) -> SvgTemplate:
         paint = Paint(plan, layout=True)
         svg = spec.build(plan, paint).pipe(format="svg", encoding="utf-8", quiet=True)
+        scope_attribute = escape(json.dumps(scope, separators=(",", ":")))
+        svg = svg.replace("<svg ", f'<svg data-scope="{scope_attribute}" ', 1)
         self.layouts_computed += 1
         return SvgTemplate.from_svg(svg, paint.slots)

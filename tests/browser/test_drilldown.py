@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -82,3 +83,38 @@ def test_a_view_page_lists_the_clusters_events_as_they_happen(server, page):
     page.goto(f"{server.url}/view/overview/")
     expect(page.locator("#timeline li").first).to_be_attached(timeout=10_000)
     expect(page.locator("#timeline")).to_contain_text("Scheduled")
+
+
+def test_a_node_view_redraws_for_its_own_pods_and_not_for_other_nodes(server, page):
+    # Let the Deployment finish rolling out (its pods on worker-1 would redraw the view), then hold still.
+    server.sim({"action": "speed", "value": 100})
+    deadline = time.monotonic() + 20
+    while True:
+        pods = [c for c in server.state()["components"] if c["kind"] == "pod"]
+        if len(pods) >= 8 and all(c["status"] == "Running" for c in pods):
+            break
+        assert time.monotonic() < deadline, "the steady-state pods did not all start"
+        time.sleep(0.2)
+    server.sim({"action": "pause"})
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "/diagram/nodes/worker-1.svg" in r.url else None)
+    page.goto(f"{server.url}/view/nodes/worker-1/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.wait_for_timeout(1000)  # the snapshot's own redraw
+    fetched.clear()
+
+    # Another node fails: its agents change, nothing this view draws or reads.
+    server.sim({"action": "node-down", "node": "worker-2"})
+    server.sim({"action": "node-down", "node": "worker-1"})
+    expect(page.locator('[id="kubelet/worker-1"]')).to_have_class(re.compile(r"\bhealth-error\b"))
+    page.wait_for_timeout(1000)  # three times the redraw delay
+    assert fetched == [], "changes to another node's agents made this node's view redraw"
+
+    # Its own pods do: more replicas, spread over the workers, add a pod here too.
+    server.sim({"action": "node-up", "node": "worker-1"})
+    server.sim({"action": "node-up", "node": "worker-2"})
+    pods_before = page.locator('#diagram [id^="pod/"]').count()
+    server.sim({"action": "resume"})
+    server.sim({"action": "scale", "deployment": "default/web", "by": 6})
+    expect(page.locator('#diagram [id^="pod/"]')).not_to_have_count(pods_before, timeout=15_000)
+    assert fetched, "a pod added to the node did not redraw its view"

@@ -1,5 +1,6 @@
 """The four views: the contract (every component drawn somewhere), what each view shows, big clusters."""
 
+import json
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -96,6 +97,22 @@ def test_a_node_view_shows_its_agents_pods_volumes_registry_and_apiserver_and_no
     others = [c.id for c in state.of_kind("pod") if c.parent != db.parent]
     assert others
     assert not set(others) & elements.keys()
+
+
+def test_each_svg_says_which_components_its_view_reads_so_a_page_redraws_only_for_those(engine):
+    engine.run_until(60)
+    state = engine.state()
+    renderer = DiagramRenderer()
+
+    def scope(view: str) -> dict:
+        return json.loads(ET.fromstring(renderer.svg(state, view)).get("data-scope"))
+
+    assert scope("overview") == {}  # it counts everything
+    assert scope("nodes/worker-1") == {"node": "node/worker-1"}
+    assert scope("storage") == {"kinds": ["storageclass", "pv", "pvc", "pod"], "pods": "with-claims"}
+    control_plane = scope("control-plane")["kinds"]
+    assert {"etcd", "apiserver", "kubelet", "kube-proxy"} <= set(control_plane)
+    assert "pod" not in control_plane
 
 
 def test_a_control_plane_nodes_view_shows_the_members_it_hosts(engine):

@@ -56,15 +56,71 @@ function updateSummary() {
   }
 }
 
+// At most one request at a time and at most one waiting: a steady stream of changes
+// redraws about three times a second, never starves the redraw, and a change that
+// came while a request was out gets one more.
+let reloading = false;
+let reloadAgain = false;
+
 function reloadDiagram() {
-  clearTimeout(reloadTimer);
+  if (reloading) {
+    reloadAgain = true;
+    return;
+  }
+  if (reloadTimer) return;
   reloadTimer = setTimeout(async () => {
-    const response = await fetch(diagram.dataset.src, { cache: "no-store" });
-    if (!response.ok) return;
-    const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
-    diagram.replaceChildren(document.importNode(parsed.documentElement, true));
-    restyleAll();
+    reloadTimer = null;
+    reloading = true;
+    const src = diagram.dataset.src;
+    try {
+      const response = await fetch(src, { cache: "no-store" });
+      // The page may have moved to another view meanwhile (a tour step): drop the old one.
+      if (response.ok && diagram.dataset.src === src) {
+        const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+        diagram.replaceChildren(document.importNode(parsed.documentElement, true));
+        restyleAll();
+      }
+    } catch {
+      // The live indicator tells when the server cannot be reached; the next change retries.
+    } finally {
+      reloading = false;
+    }
+    if (reloadAgain) {
+      reloadAgain = false;
+      reloadDiagram();
+    }
   }, 300);
+}
+
+// Which components the drawn view reads at all (the server writes it on the SVG):
+// a change to anything else needs no new diagram.
+let scopeOf = { svg: null, scope: {} };
+
+function viewScope() {
+  const svg = diagram.querySelector("svg");
+  if (svg !== scopeOf.svg) {
+    let scope = {};
+    try {
+      scope = JSON.parse(svg?.dataset.scope || "{}");
+    } catch {
+      scope = {};
+    }
+    scopeOf = { svg, scope };
+  }
+  return scopeOf.scope;
+}
+
+function reads(scope, component) {
+  if (!component) return false;
+  if (scope.node) return component.id === scope.node || component.parent === scope.node;
+  if (scope.kinds && !scope.kinds.includes(component.kind)) return false;
+  if (scope.pods === "with-claims" && component.kind === "pod") return (component.detail?.claims || []).length > 0;
+  return true;
+}
+
+function inView(component, before) {
+  const scope = viewScope();
+  return reads(scope, component) || reads(scope, before);
 }
 
 // The time of the newest change: simulated time, a recording's time, or the cluster's own.
@@ -96,11 +152,11 @@ function applyChange(message) {
   }
   if (message.type === "removed") {
     components.delete(component.id);
-    reloadDiagram();
+    if (inView(component, before)) reloadDiagram();
   } else {
     components.set(component.id, component);
     const moved = !before || before.parent !== component.parent;
-    if (!restyle(component) || moved) reloadDiagram();
+    if ((!restyle(component) || moved) && inView(component, before)) reloadDiagram();
   }
 }
 
