@@ -105,14 +105,17 @@ def cluster(nodes: int) -> ClusterState:
     return ClusterState(components, cluster=f"bench-{nodes}", source="bench")
 
 
-def state_only_change(state: ClusterState) -> ClusterState:
-    """A pod crashes and a node goes NotReady: health and status move, topology does not."""
-    changed = state.copy()
-    pod = next(c for c in changed.components.values() if c.kind == "pod")
-    changed.put(pod.with_(status="CrashLoopBackOff", health=Health.ERROR))
-    node = changed.components["node/worker-00001"]
-    changed.put(node.with_(status="NotReady", health=Health.ERROR))
-    return changed
+def state_only_change(hub_state: ClusterState) -> tuple[ClusterState, ClusterState]:
+    """Two copies of the hub's state, as the server renders them, around a state-only change.
+
+    A pod crashes and a node goes NotReady: health and status move, topology does not.
+    """
+    before = hub_state.copy()
+    pod = next(c for c in hub_state.components.values() if c.kind == "pod")
+    hub_state.put(pod.with_(status="CrashLoopBackOff", health=Health.ERROR))
+    node = hub_state.components["node/worker-00001"]
+    hub_state.put(node.with_(status="NotReady", health=Health.ERROR))
+    return before, hub_state.copy()
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -143,8 +146,7 @@ def main(sizes: list[int]) -> None:
     header = "{:>6} {:>7} {:<16} {:>8} {:>10} {:>10} {:>6} {:>11} {:>8}"
     print(header.format("nodes", "pods", "view", "elements", "raw dot", "ours cold", "ratio", "state-only", "SVG KB"))
     for nodes in sizes:
-        state = cluster(nodes)
-        changed = state_only_change(state)
+        state, changed = state_only_change(cluster(nodes))
         repeat = 3 if nodes <= 1000 else 1
         for view in ("overview", "control-plane", "nodes/worker-00001", "storage"):
             drawn, raw, cold, restyle, size = measure(state, changed, view, repeat)

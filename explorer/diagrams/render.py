@@ -122,29 +122,54 @@ def render_png(state: ClusterState, view: str) -> bytes:
 
 @dataclass(frozen=True)
 class _Seen:
-    """The components of the last state a view was planned for, in order, to find what changed since."""
+    """The last state a view was planned for (and its revision then), to find what changed since."""
 
-    values: tuple[Component, ...]
+    state: ClusterState
+    revision: int
     plan: ViewPlan
 
 
+def _changed_pairs(old: ClusterState, old_revision: int, new: ClusterState) -> list[tuple[Component, Component]] | None:
+    """The (old, new) components that differ, or None when only comparing everything can tell.
+
+    Copies of one evolving state share its change journal: then only the ids it
+    recorded between the two revisions need looking at. Otherwise (states from
+    elsewhere, or a journal that no longer reaches back) every component is
+    compared by identity, which a frozen model makes sound.
+    """
+    if old.revision != old_revision or old.journal is not new.journal:
+        old_unchanged = old.revision == old_revision
+        if not old_unchanged or len(old.components) != len(new.components):
+            return None
+        before, after = tuple(old.components.values()), tuple(new.components.values())
+        return [(before[i], after[i]) for i in compress(range(len(after)), map(is_not, before, after))]
+    touched = new.journal.touched(old_revision, new.revision)
+    if touched is None:
+        return None
+    pairs = []
+    for cid in touched:
+        a, b = old.components.get(cid), new.components.get(cid)
+        if a is None or b is None:
+            return None  # a component came or went: not state-only
+        if a is not b:
+            pairs.append((a, b))
+    return pairs
+
+
 def _state_only_changes(
-    old: tuple[Component, ...], new: tuple[Component, ...]
+    old: ClusterState, old_revision: int, new: ClusterState
 ) -> list[tuple[Component, Component]] | None:
     """The (old, new) pairs that changed, if none of them moves the layout; None if one does."""
-    changed = list(compress(range(len(new)), map(is_not, old, new)))
-    if len(changed) > len(new) // 4 + 16:
-        return None  # most of the cluster moved: a full plan costs no more
-    pairs = []
-    for i in changed:
-        a, b = old[i], new[i]
+    changed = _changed_pairs(old, old_revision, new)
+    if changed is None or len(changed) > len(new.components) // 4 + 16:
+        return None  # unknown, or most of the cluster moved: a full plan costs no more
+    for a, b in changed:
         # A different id where an object changed means components came or went: not state-only.
         if a.id != b.id or topology_key(a) != topology_key(b) or len(component_lines(a)) != len(component_lines(b)):
             return None
         if a.kind == "node" and (group_of(a) != group_of(b) or a.detail.get("role") != b.detail.get("role")):
             return None
-        pairs.append((a, b))
-    return pairs
+    return changed
 
 
 class DiagramRenderer:
@@ -179,13 +204,13 @@ class DiagramRenderer:
 
     def _plan(self, state: ClusterState, view: str) -> tuple[ViewPlan, bool]:
         """The view's plan for `state`, and whether it was planned afresh (rather than restated)."""
-        values = tuple(state.components.values())
+        revision = state.revision
         with self._lock:
             seen = self._seen.get(view)
         plan = None
         fresh = False
-        if seen is not None and len(seen.values) == len(values):
-            changes = _state_only_changes(seen.values, values)
+        if seen is not None:
+            changes = _state_only_changes(seen.state, seen.revision, state)
             if changes is not None:
                 plan = seen.plan.restated(state, changes)
         if plan is None:
@@ -193,7 +218,7 @@ class DiagramRenderer:
             fresh = True
             self.plans_computed += 1
         with self._lock:
-            self._seen[view] = _Seen(values, plan)
+            self._seen[view] = _Seen(state, revision, plan)
             self._seen.move_to_end(view)
             while len(self._seen) > self._max_plans:
                 self._seen.popitem(last=False)

@@ -7,13 +7,58 @@ is all a client or a diagram needs to stay correct.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from explorer.model.component import Component, Edge, EdgeKind
 from explorer.model.images import registry_of
 
-__all__ = ["ClusterState", "derive_edges", "topology_key"]
+__all__ = ["ChangeJournal", "ClusterState", "derive_edges", "topology_key"]
+
+# Ids a journal keeps: enough for any two copies a page asks to draw a few seconds apart.
+JOURNAL_LIMIT = 1 << 16
+
+
+class ChangeJournal:
+    """The ids a state's put/remove touched, by revision, shared with its unmodified copies.
+
+    One state writes it (`writer`); a copy shares it read-only and, once changed,
+    starts a journal of its own. So two states with one journal differ at most in
+    the ids journalled between their revisions: a diagram finds what changed
+    without comparing every component. Readers may be other threads: `window`
+    is replaced whole when trimmed, and list appends and slices are atomic.
+    """
+
+    __slots__ = ("_writer", "revision", "window")
+
+    def __init__(self, writer: ClusterState):
+        # Weak: a state and its journal must not form a cycle that only a full collection frees.
+        self._writer = weakref.ref(writer)
+        self.revision = 0
+        # (revision before the first id kept, the ids of the revisions after it)
+        self.window: tuple[int, list[str]] = (0, [])
+
+    def record(self, component_id: str) -> int:
+        ids = self.window[1]
+        ids.append(component_id)
+        self.revision += 1
+        if len(ids) > JOURNAL_LIMIT:
+            keep = JOURNAL_LIMIT // 2
+            self.window = (self.revision - keep, ids[-keep:])
+        return self.revision
+
+    def touched(self, first: int, second: int) -> set[str] | None:
+        """The ids changed between two revisions (either order), or None if the journal no longer reaches back."""
+        low, high = sorted((first, second))
+        base, ids = self.window
+        if low < base or high > base + len(ids):
+            return None
+        return set(ids[low - base : high - base])
+
+    @property
+    def writer(self) -> ClusterState | None:
+        return self._writer()
 
 
 class ClusterState:
@@ -24,7 +69,7 @@ class ClusterState:
     thousands of changes a second to states of 150000 components.
     """
 
-    __slots__ = ("_edges", "cluster", "components", "health_since", "source")
+    __slots__ = ("__weakref__", "_edges", "cluster", "components", "health_since", "journal", "revision", "source")
 
     def __init__(
         self, components: Iterable[Component] | Mapping[str, Component] = (), *, cluster: str = "", source: str = ""
@@ -38,11 +83,21 @@ class ClusterState:
         # When each component entered its current health, as far as this state has seen it change.
         self.health_since: dict[str, str] = {}
         self._edges: list[Edge] | None = None
+        self.journal = ChangeJournal(self)
+        self.revision = 0
 
     def copy(self) -> ClusterState:
         twin = ClusterState(self.components, cluster=self.cluster, source=self.source)
         twin.health_since = dict(self.health_since)
+        twin.journal, twin.revision = self.journal, self.revision
         return twin
+
+    def _journal(self, component_id: str) -> None:
+        journal = self.journal
+        if journal.writer is not self or journal.revision != self.revision:
+            # A copy that changes leaves its origin's journal: its story is its own from here.
+            journal = self.journal = ChangeJournal(self)
+        self.revision = journal.record(component_id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ClusterState) and self.components == other.components
@@ -82,6 +137,7 @@ class ClusterState:
         """
         previous = self.components.get(component.id)
         self.components[component.id] = component
+        self._journal(component.id)
         if time is not None and (previous is None or previous.health != component.health):
             self.health_since[component.id] = time
         if previous is None or _edge_inputs(previous) != _edge_inputs(component):
@@ -93,6 +149,7 @@ class ClusterState:
         self.health_since.pop(component_id, None)
         if previous is not None:
             self._edges = None
+            self._journal(component_id)
         return previous
 
     def to_dict(self) -> dict[str, Any]:

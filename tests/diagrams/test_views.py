@@ -5,6 +5,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explorer.diagrams import DiagramRenderer, UnknownView, drawn_in, render_dot, view_names
 from explorer.diagrams.overview import NODE_DETAIL_LIMIT, UNHEALTHY_LINES
@@ -262,3 +264,58 @@ def test_a_component_replaced_by_another_of_the_same_count_is_a_topology_change(
     elements = elements_by_id(renderer.svg(replaced, "overview"))
     assert "pod/default/app-0-9" in elements
     assert "pod/default/app-0-1" not in elements
+
+
+_HEALTHS = [Health.OK, Health.WARNING, Health.ERROR]
+_server_steps = st.lists(
+    st.one_of(
+        # The hub's own state changes: a component's status and health, or a pod comes or goes.
+        st.tuples(st.just("restatus"), st.integers(0, 10**6), st.sampled_from(_HEALTHS)),
+        st.tuples(st.just("add-pod"), st.integers(0, 3)),
+        st.tuples(st.just("remove-pod"), st.integers(0, 10**6)),
+        # A request draws a copy, or (rarely) the hub's state itself, or a copy changed after it was drawn.
+        st.tuples(st.just("draw-copy")),
+        st.tuples(st.just("draw-hub")),
+        st.tuples(st.just("change-drawn-copy"), st.sampled_from(_HEALTHS)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.parametrize("view", ["overview", "nodes/w001"])
+@settings(max_examples=15, deadline=None)
+@given(steps=_server_steps)
+def test_whatever_states_a_renderer_is_handed_it_draws_what_a_fresh_one_draws(view, steps):
+    hub = big_cluster(3, pods_per_node=3)
+    renderer = DiagramRenderer()
+    renderer.svg(hub.copy(), view)
+    last_drawn = None
+    added = 0
+    for step in steps:
+        kind = step[0]
+        if kind == "restatus":
+            target = sorted(hub.components.values(), key=lambda c: c.id)[step[1] % len(hub.components)]
+            hub.put(target.with_(status=f"S{step[1] % 7}", health=step[2]))
+            continue
+        if kind == "add-pod":
+            added += 1
+            node = f"node/w{step[1] % 3:03d}"
+            hub.put(Component(f"pod/default/new-{added}", "pod", f"new-{added}", "Running", Health.OK, "default", node))
+            continue
+        if kind == "remove-pod":
+            pods = sorted(c.id for c in hub.components.values() if c.kind == "pod")
+            hub.remove(pods[step[1] % len(pods)])
+            continue
+        if kind == "draw-copy":
+            drawn = hub.copy()
+        elif kind == "draw-hub":
+            drawn = hub
+        else:
+            if last_drawn is None:
+                continue
+            drawn = last_drawn
+            node = drawn.components["node/w001"]
+            drawn.put(node.with_(status="Changed", health=step[1]))
+        assert renderer.svg(drawn, view) == DiagramRenderer().svg(drawn, view)
+        last_drawn = drawn
