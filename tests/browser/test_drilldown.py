@@ -118,3 +118,23 @@ def test_a_node_view_redraws_for_its_own_pods_and_not_for_other_nodes(server, pa
     server.sim({"action": "scale", "deployment": "default/web", "by": 6})
     expect(page.locator('#diagram [id^="pod/"]')).not_to_have_count(pods_before, timeout=15_000)
     assert fetched, "a pod added to the node did not redraw its view"
+
+
+def test_the_control_plane_view_shows_the_new_raft_term_after_an_election(server, page):
+    server.sim({"action": "scenario", "name": "etcd-quorum-loss"})
+    page.goto(f"{server.url}/view/control-plane/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(page.locator('#diagram [id="etcd/cp-3"] text.detail')).to_have_text("raft term 2")
+
+    # A minute in, cp-1's member stops and the other two elect a leader in a higher term.
+    def term() -> int:
+        etcd = next(c for c in server.state()["components"] if c["id"] == "etcd/cp-3")
+        return etcd["detail"]["term"]
+
+    server.sim({"action": "speed", "value": 100})
+    deadline = time.monotonic() + 20
+    while term() == 2:
+        assert time.monotonic() < deadline, "no election happened"
+        time.sleep(0.1)
+    server.sim({"action": "pause"})
+    expect(page.locator('#diagram [id="etcd/cp-3"] text.detail')).to_have_text(f"raft term {term()}")

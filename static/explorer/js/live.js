@@ -35,12 +35,21 @@ function setLive(state, text) {
 function restyle(component) {
   const element = document.getElementById(component.id);
   if (!element) return false;
-  for (const h of HEALTHS) element.classList.remove(`health-${h}`);
-  element.classList.add(`health-${component.health}`);
+  const health = `health-${component.health}`;
+  if (!element.classList.contains(health)) {
+    for (const h of HEALTHS) element.classList.remove(`health-${h}`);
+    element.classList.add(health);
+  }
   element.dataset.status = component.status;
   const text = element.querySelector("text.status");
   if (text) text.textContent = `${GLYPH[component.health]} ${component.status}`;
   return true;
+}
+
+function linesMayDiffer(component, before) {
+  const element = document.getElementById(component.id);
+  if (!element?.querySelector("text.detail")) return false;
+  return JSON.stringify(component.detail ?? {}) !== JSON.stringify(before.detail ?? {});
 }
 
 function restyleAll() {
@@ -156,7 +165,11 @@ function applyChange(message) {
   } else {
     components.set(component.id, component);
     const moved = !before || before.parent !== component.parent;
-    if ((!restyle(component) || moved) && inView(component, before)) reloadDiagram();
+    const drawn = restyle(component);
+    if ((!drawn || moved) && inView(component, before)) reloadDiagram();
+    // Lines under the status (a raft term, a lease holder, containers) come from the detail,
+    // which only the server words: ask it for the diagram when an element showing them changed.
+    else if (drawn && before && linesMayDiffer(component, before)) reloadDiagram();
   }
 }
 
