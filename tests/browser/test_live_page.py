@@ -52,3 +52,34 @@ def test_a_refused_command_says_why_in_the_page_and_keeps_the_controls(server, p
     expect(page.locator("#sim-error")).not_to_be_empty()
     expect(page.locator("#sim-error")).to_contain_text("replicas")
     expect(page.locator("#deployment-scale")).to_be_visible()
+
+
+def test_a_burst_of_triggers_runs_a_refresh_once_now_and_once_after_it(server, page):
+    page.goto(f"{server.url}/healthz")
+    runs = page.evaluate(
+        """async () => {
+            const { coalesced } = await import("/static/explorer/js/coalesce.js");
+            const log = [];
+            let release;
+            const task = async () => {
+                log.push(`start ${triggers}`);
+                await new Promise((resolve) => { release = resolve; });
+            };
+            let triggers = 0;
+            const refresh = coalesced(task, 50);
+            const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            refresh(); triggers++;
+            await pause(10);                       // the first run has started
+            for (let i = 0; i < 20; i++) { refresh(); triggers++; }
+            await pause(100);
+            const whileRunning = log.length;       // still one: it has not finished
+            release();
+            await pause(100);                      // one more, for what came meanwhile
+            release();
+            await pause(100);
+            return { whileRunning, log };
+        }"""
+    )
+    assert runs["whileRunning"] == 1
+    # Twenty-one triggers, two runs: one at once, one that starts after the last trigger.
+    assert runs["log"] == ["start 1", "start 21"]

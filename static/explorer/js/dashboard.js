@@ -2,13 +2,13 @@
 // current (the server ranks them; this asks again when the cluster changes, at
 // most twice a second), focuses a component in the diagram, and searches by name.
 
+import { coalesced } from "./coalesce.js";
+
 const diagram = document.getElementById("diagram");
 const problems = document.getElementById("problems");
 const search = document.getElementById("search");
 const suggestions = document.getElementById("search-suggestions");
 const components = new Map();
-let refreshTimer = null;
-let lastRefresh = 0;
 const REFRESH_EVERY = 500;
 
 // Another screen (the teacher's) may have changed the simulation: bring the controls up to date,
@@ -31,34 +31,13 @@ async function syncSimControls() {
   htmx.ajax("GET", `/api/sim/${query ? `?${query}` : ""}`, { target: "#sim-controls", swap: "outerHTML" });
 }
 
-// One request at a time: a second one would swap into the list the first has just replaced.
-// A change heard while a request is out asks for one more afterwards, so the list ends current.
-let refreshing = false;
-let refreshAgain = false;
-
-function refresh() {
+// One request at a time (a second would swap into the list the first has just replaced),
+// at most twice a second, and one more after a change that came in meanwhile.
+const refresh = coalesced(async () => {
   if (!problems) return;
-  if (refreshing) refreshAgain = true;
-  if (refreshTimer || refreshing) return;
-  const wait = Math.max(0, lastRefresh + REFRESH_EVERY - Date.now());
-  refreshTimer = setTimeout(async () => {
-    refreshTimer = null;
-    lastRefresh = Date.now();
-    refreshing = true;
-    try {
-      await htmx.ajax("GET", problems.dataset.src + location.search, { target: "#problems", swap: "outerHTML" });
-    } catch {
-      // The live indicator already says when the server cannot be reached; the next change retries.
-    } finally {
-      refreshing = false;
-    }
-    syncSimControls();
-    if (refreshAgain) {
-      refreshAgain = false;
-      refresh();
-    }
-  }, wait);
-}
+  await htmx.ajax("GET", problems.dataset.src + location.search, { target: "#problems", swap: "outerHTML" });
+  await syncSimControls();
+}, REFRESH_EVERY);
 
 function drawnElementFor(id) {
   let current = components.get(id);

@@ -7,6 +7,8 @@
 // The indicator #live-status says live, reconnecting (with backoff), or stale
 // since when (the server says so when the hub stops beating).
 
+import { coalesced } from "./coalesce.js";
+
 const GLYPH = { ok: "✔", warning: "▲", error: "✖", unknown: "?" };
 const HEALTHS = Object.keys(GLYPH);
 const diagram = document.getElementById("diagram");
@@ -21,7 +23,6 @@ const reconnectingText = liveStatus?.dataset.textReconnecting || "reconnecting�
 let seq = null;
 let socket = null;
 let retryDelay = FIRST_RETRY;
-let reloadTimer = null;
 let resyncing = false;
 let lastMessage = 0;
 
@@ -65,41 +66,16 @@ function updateSummary() {
   }
 }
 
-// At most one request at a time and at most one waiting: a steady stream of changes
-// redraws about three times a second, never starves the redraw, and a change that
-// came while a request was out gets one more.
-let reloading = false;
-let reloadAgain = false;
-
-function reloadDiagram() {
-  if (reloading) {
-    reloadAgain = true;
-    return;
-  }
-  if (reloadTimer) return;
-  reloadTimer = setTimeout(async () => {
-    reloadTimer = null;
-    reloading = true;
-    const src = diagram.dataset.src;
-    try {
-      const response = await fetch(src, { cache: "no-store" });
-      // The page may have moved to another view meanwhile (a tour step): drop the old one.
-      if (response.ok && diagram.dataset.src === src) {
-        const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
-        diagram.replaceChildren(document.importNode(parsed.documentElement, true));
-        restyleAll();
-      }
-    } catch {
-      // The live indicator tells when the server cannot be reached; the next change retries.
-    } finally {
-      reloading = false;
-    }
-    if (reloadAgain) {
-      reloadAgain = false;
-      reloadDiagram();
-    }
-  }, 300);
-}
+// A steady stream of changes redraws about three times a second, one request at a time.
+const reloadDiagram = coalesced(async () => {
+  const src = diagram.dataset.src;
+  const response = await fetch(src, { cache: "no-store" });
+  // The page may have moved to another view meanwhile (a tour step): drop the old one.
+  if (!response.ok || diagram.dataset.src !== src) return;
+  const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  diagram.replaceChildren(document.importNode(parsed.documentElement, true));
+  restyleAll();
+}, 300);
 
 // Which components the drawn view reads at all (the server writes it on the SVG):
 // a change to anything else needs no new diagram.

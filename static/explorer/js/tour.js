@@ -2,6 +2,8 @@
 // keyboard, run a step's "try it" and wait for its effect, animate the hops the
 // simulator performs, and keep a presenter's audience in step.
 
+import { coalesced } from "./coalesce.js";
+
 const diagram = document.getElementById("diagram");
 
 function panel() {
@@ -221,22 +223,15 @@ function follow(room) {
   // The newest room state heard; the panel catches up to it one request at a time, so a
   // move that arrives while the previous one is still loading is not lost.
   let latest = null;
-  let loading = false;
   const shows = (state) => {
     const current = panel();
     return !current || (state.tour === current.dataset.tour && String(state.step) === current.dataset.step);
   };
-  const catchUp = async () => {
-    if (loading) return;
-    loading = true;
-    try {
-      for (let tries = 0; latest && !shows(latest) && tries < 5; tries++) {
-        await htmx.ajax("GET", `/follow/${room}/${location.search}`, { target: "#tour", swap: "outerHTML" });
-      }
-    } finally {
-      loading = false;
+  const catchUp = coalesced(async () => {
+    if (latest && !shows(latest)) {
+      await htmx.ajax("GET", `/follow/${room}/${location.search}`, { target: "#tour", swap: "outerHTML" });
     }
-  };
+  }, 0);
   let delay = 500;
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
