@@ -29,3 +29,20 @@ def test_the_scenario_picker_starts_another_scenario(server, page):
     expect(page.locator("#sim-controls")).to_have_attribute("data-scenario", "crash-loop")
     expect(page.locator("#sim-controls .scenario-description")).to_contain_text("CrashLoopBackOff")
     expect(page.locator("#sim-deployment option")).to_have_count(2)
+
+
+def test_a_speed_picked_the_moment_the_controls_are_redrawn_is_not_lost(server, page):
+    page.goto(server.url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    # The controls are redrawn (as when another screen changed the simulation), and the
+    # person picks a speed in the very next moment.
+    page.evaluate(
+        """async () => {
+            await htmx.ajax("GET", "/api/sim/", {target: "#sim-controls", swap: "outerHTML"});
+            const speed = document.getElementById("sim-speed");
+            speed.value = "100.0";
+            speed.dispatchEvent(new Event("change", {bubbles: true}));
+        }"""
+    )
+    expect(page.locator("#sim-controls")).to_have_attribute("data-speed", "100.0")
+    assert server.sim({"action": "resume"})["speed"] == 100.0
