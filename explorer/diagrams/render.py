@@ -137,9 +137,10 @@ def _changed_pairs(old: ClusterState, old_revision: int, new: ClusterState) -> l
     elsewhere, or a journal that no longer reaches back) every component is
     compared by identity, which a frozen model makes sound.
     """
-    if old.revision != old_revision or old.journal is not new.journal:
-        old_unchanged = old.revision == old_revision
-        if not old_unchanged or len(old.components) != len(new.components):
+    if old.revision != old_revision:
+        return None  # the state drawn last changed since: its components are no longer what was drawn
+    if old.journal is not new.journal:
+        if len(old.components) != len(new.components):
             return None
         before, after = tuple(old.components.values()), tuple(new.components.values())
         return [(before[i], after[i]) for i in compress(range(len(after)), map(is_not, before, after))]
