@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from explorer.config import env_bool, env_choice, env_float, env_int, env_list, env_str
+from explorer.sources.factory import SOURCE_KINDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -98,7 +99,7 @@ else:
     }
 
 # The explorer's own settings (DESIGN.md, "Environment").
-EXPLORER_SOURCE = env_choice("EXPLORER_SOURCE", ("sim", "kube", "replay"), default="sim")
+EXPLORER_SOURCE = env_choice("EXPLORER_SOURCE", SOURCE_KINDS, default="sim")
 EXPLORER_SCENARIO = env_str("EXPLORER_SCENARIO", default="steady-state")
 EXPLORER_NODES = env_int("EXPLORER_NODES", default=0, minimum=0, maximum=5000)
 EXPLORER_SEED = env_int("EXPLORER_SEED", default=1, minimum=0)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from explorer.hub.recent import RecentEvents
-from explorer.hub.store import StoreUnavailable
-from explorer.model import ClusterState
-from explorer.model.changes import Event, apply_in_place
+from explorer.hub.store import StateStore, StoreUnavailable
+from explorer.model import ClusterState, diff_states
+from explorer.model.changes import Change, Event, apply_in_place
+from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Source
 
 __all__ = ["Hub", "Publisher"]
@@ -21,9 +23,13 @@ Publisher = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 class Hub:
-    """Applies a source's changes to its own state and numbers them: `seq` rises by one per message."""
+    """Applies a source's changes to its own state and numbers them: `seq` rises by one per message.
 
-    def __init__(self, source: Source, store: Any, publish: Publisher):
+    The hub owns `seq` for as long as it lives, across a change of source
+    (`replace_source`), so a client's numbering never goes back.
+    """
+
+    def __init__(self, source: Source, store: StateStore, publish: Publisher):
         self.source = source
         self.store = store
         self.publish = publish
@@ -31,6 +37,9 @@ class Hub:
         self.state = ClusterState()
         self.recent_events = RecentEvents()
         self.store_error = ""
+        # One batch at a time, so a source's switch and its last batches never interleave.
+        self._handling = asyncio.Lock()
+        self._switched = asyncio.Event()
 
     async def start(self) -> None:
         # A restarted hub numbers on past the stored snapshot, so no client mistakes
@@ -40,32 +49,93 @@ class Hub:
         self.state = await self.source.start()
         await self.store.save(self.seq, self.state)
 
+    async def start_empty(self, source_kind: str) -> None:
+        """Number on from the store with an empty cluster: the source could not start (yet)."""
+        previous = await self.store.last_seq()
+        self.seq = 0 if previous is None else previous + 1
+        self.state = ClusterState(source=source_kind)
+        await self.store.save(self.seq, self.state)
+
+    async def replace_source(self, source: Source) -> None:
+        """Read `source` from now on; the clients move to its cluster through ordinary numbered changes.
+
+        The new source starts first: if it raises SourceError, the current one
+        goes on untouched. A running `forward` moves to the new source by itself.
+        """
+        state = await source.start()
+        async with self._handling:
+            old, self.source = self.source, source  # from here on the old source's batches are dropped
+            await self._handle(diff_states(self.state, state, iso_timestamp()))
+            self.state.cluster, self.state.source = state.cluster, state.source
+            await self._store(self.store.save(self.seq, self.state))
+        self._switched.set()  # `forward` reads the new source now, after the difference went out
+        await old.close()
+
     async def run(self) -> None:
         """Start the source, then forward its batches until it ends or the task is cancelled."""
         await self.start()
         await self.forward()
 
     async def forward(self) -> None:
-        async for batch in self.source.changes():
-            await self.handle(batch)
+        """Forward the source's batches until it ends (or raises); follows `replace_source`."""
+        while True:
+            self._switched.clear()
+            reader = asyncio.ensure_future(self._read(self.source))
+            switched = asyncio.ensure_future(self._switched.wait())
+            try:
+                await asyncio.wait({reader, switched}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                switched.cancel()
+                if not reader.done():
+                    reader.cancel()
+                    await asyncio.gather(reader, return_exceptions=True)
+            if not self._switched.is_set():
+                return reader.result()  # the source ended, or its failure propagates
 
-    async def handle(self, batch: list[Any]) -> None:
+    async def _read(self, source: Source) -> None:
+        async for batch in source.changes():
+            async with self._handling:
+                if source is not self.source:
+                    return
+                await self._handle(batch)
+
+    async def handle(self, batch: list[Change]) -> None:
+        async with self._handling:
+            await self._handle(batch)
+
+    async def _handle(self, batch: list[Change]) -> None:
         messages = []
+        involved: set[str] = set()
         for change in batch:
             apply_in_place(self.state, change)
             self.seq += 1
             messages.append(change.to_message(self.seq))
             if isinstance(change, Event):
                 self.recent_events.add(messages[-1])
+                involved.add(change.involved)
         if messages:
-            try:
-                await self.store.apply(self.seq, self.state, batch)
-                if self.store_error:
-                    log.warning("the state store is back")
-                    self.store_error = ""
-            except StoreUnavailable as error:
-                # The store saves everything again once it is back; the changes go out meanwhile.
-                if not self.store_error:
-                    log.error("%s", error)
-                self.store_error = str(error)
+            await self._store(self.store.apply(self.seq, self.state, batch))
+            if involved:
+                await self._store(self.store.save_events(self._event_updates(involved)))
             await self.publish(messages)
+
+    def _event_updates(self, involved: set[str]) -> dict[str, list[dict[str, Any]]]:
+        updates: dict[str, list[dict[str, Any]]] = {cid: [] for cid in self.recent_events.drain_forgotten()}
+        updates.update({cid: self.recent_events.of(cid) for cid in involved})
+        return updates
+
+    async def save_all_events(self) -> None:
+        """Write every remembered event again (the store came back empty)."""
+        await self.store.save_events({cid: self.recent_events.of(cid) for cid in self.recent_events.involved()})
+
+    async def _store(self, write: Awaitable[None]) -> None:
+        try:
+            await write
+            if self.store_error:
+                log.warning("the state store is back")
+                self.store_error = ""
+        except StoreUnavailable as error:
+            # The store saves everything again once it is back; the changes go out meanwhile.
+            if not self.store_error:
+                log.error("%s", error)
+            self.store_error = str(error)

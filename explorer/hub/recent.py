@@ -18,6 +18,8 @@ class RecentEvents:
         self.per_component = per_component
         self.max_components = components
         self._events: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
+        # Components forgotten since the last `drain_forgotten`, so a copy elsewhere can forget them too.
+        self._forgotten: set[str] = set()
 
     def add(self, message: dict[str, Any]) -> None:
         """Remember an event wire message (`involved` names the component)."""
@@ -30,8 +32,14 @@ class RecentEvents:
         else:
             self._events.move_to_end(involved)
         events.append(message)
+        self._forgotten.discard(involved)
         while len(self._events) > self.max_components:
-            self._events.popitem(last=False)
+            self._forgotten.add(self._events.popitem(last=False)[0])
+
+    def drain_forgotten(self) -> set[str]:
+        """The components forgotten since the last call."""
+        forgotten, self._forgotten = self._forgotten, set()
+        return forgotten
 
     def involved(self) -> list[str]:
         """The components it remembers events of, most recently mentioned last."""

@@ -1,7 +1,8 @@
 """The snapshot in Redis, so that every web worker of a scaled-out explorer serves the same one.
 
-Layout: one hash of components (id -> JSON) and one hash of metadata (seq,
-cluster, source). A change batch touches only the components it names, and
+Layout: one hash of components (id -> JSON), one hash of metadata (seq,
+cluster, source) and one hash of recent events (component id -> JSON list,
+newest first, as bounded by the hub's memory of them). A change batch touches only the components it names, and
 its writes and the new seq go in one MULTI/EXEC transaction, as a full save
 does; a reader reads both hashes in one transaction too, so it never sees a
 seq with the components of another.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,7 +27,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from explorer.hub.store import StateStore, StoreUnavailable
+from explorer.hub.store import Snapshot, StateStore, StoreUnavailable
 from explorer.model import Change, ChangeType, ClusterState, Component, ComponentChange
 
 __all__ = ["RedisStateStore", "redacted_url"]
@@ -62,6 +63,7 @@ class RedisStateStore(StateStore):
         self.url = url
         self.components_key = f"{prefix}:components"
         self.meta_key = f"{prefix}:meta"
+        self.events_key = f"{prefix}:events"
         self.client = client or aioredis.Redis(
             # A blocking pool: hundreds of sockets reading the snapshot at once wait their turn
             # for one of its connections, where the default pool fails past 100 with
@@ -79,7 +81,7 @@ class RedisStateStore(StateStore):
         )
         self.dirty = False
         # The last snapshot read, by seq: many sockets connecting at once parse it once.
-        self._cache: tuple[tuple[int, bytes | None], tuple[int, ClusterState]] | None = None
+        self._cache: tuple[tuple[int, bytes | None], Snapshot] | None = None
 
     def _unavailable(self, error: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"the state store (Redis at {redacted_url(self.url)}) is unreachable: {error}")
@@ -125,6 +127,26 @@ class RedisStateStore(StateStore):
         pipe.hset(self.meta_key, "seq", seq)
         await self._execute(pipe)
 
+    async def save_events(self, updates: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        written = {cid: json.dumps(list(events), separators=(",", ":")) for cid, events in updates.items() if events}
+        forgotten = [cid for cid, events in updates.items() if not events]
+        pipe = self.client.pipeline(transaction=False)
+        if written:
+            pipe.hset(self.events_key, mapping=written)
+        if forgotten:
+            pipe.hdel(self.events_key, *forgotten)
+        await self._execute(pipe)
+
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        try:
+            raw = await self.client.hget(self.events_key, component_id)
+        except (RedisError, OSError) as error:
+            raise self._unavailable(error) from None
+        if raw is None:
+            return []
+        events = json.loads(raw)
+        return events if isinstance(events, list) else []
+
     async def repair(self, current: Callable[[], tuple[int, ClusterState]]) -> bool:
         """Save everything again if a write failed or Redis lost the snapshot; True when it did."""
         try:
@@ -153,7 +175,7 @@ class RedisStateStore(StateStore):
             raise self._unavailable(error) from None
         return None if raw is None else int(raw)
 
-    async def load(self) -> tuple[int, ClusterState] | None:
+    async def load(self) -> Snapshot | None:
         try:
             seq, epoch = await self.client.hmget(self.meta_key, ["seq", "epoch"])
         except (RedisError, OSError) as error:
@@ -176,7 +198,7 @@ class RedisStateStore(StateStore):
             cluster=meta.get(b"cluster", b"").decode(),
             source=meta.get(b"source", b"").decode(),
         )
-        current = (int(meta[b"seq"]), state)
+        current = Snapshot(int(meta[b"seq"]), state)
         self._cache = ((current[0], meta.get(b"epoch")), current)
         return current
 

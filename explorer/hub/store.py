@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from explorer.model import Change, ClusterState
 
-__all__ = ["MemoryStateStore", "StateStore", "StoreUnavailable"]
+__all__ = ["MemoryStateStore", "Snapshot", "StateStore", "StoreUnavailable"]
+
+
+class Snapshot(NamedTuple):
+    """The hub's state as of the message numbered `seq`."""
+
+    seq: int
+    state: ClusterState
 
 
 class StoreUnavailable(Exception):
@@ -22,7 +30,7 @@ class StateStore(abc.ABC):
         """Replace the whole snapshot."""
 
     @abc.abstractmethod
-    async def load(self) -> tuple[int, ClusterState] | None:
+    async def load(self) -> Snapshot | None:
         """The newest (seq, state), or None before the hub has saved one."""
 
     async def apply(self, seq: int, state: ClusterState, changes: Sequence[Change]) -> None:
@@ -31,6 +39,14 @@ class StateStore(abc.ABC):
         A store that can write only what changed overrides this; the default saves everything.
         """
         await self.save(seq, state)
+
+    @abc.abstractmethod
+    async def save_events(self, updates: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        """Replace the recent events of the components named (newest first); an empty list forgets one."""
+
+    @abc.abstractmethod
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        """A component's recent event messages, newest first, as the hub last saved them."""
 
     async def last_seq(self) -> int | None:
         """The seq of the stored snapshot, so a restarted hub numbers on from it."""
@@ -49,13 +65,24 @@ class MemoryStateStore(StateStore):
     """
 
     def __init__(self) -> None:
-        self._current: tuple[int, ClusterState] | None = None
+        self._current: Snapshot | None = None
+        self._events: dict[str, list[dict[str, Any]]] = {}
 
     async def save(self, seq: int, state: ClusterState) -> None:
-        self._current = (seq, state)
+        self._current = Snapshot(seq, state)
 
-    async def load(self) -> tuple[int, ClusterState] | None:
+    async def load(self) -> Snapshot | None:
         return self._current
 
-    def peek(self) -> tuple[int, ClusterState] | None:
+    def peek(self) -> Snapshot | None:
         return self._current
+
+    async def save_events(self, updates: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        for component_id, events in updates.items():
+            if events:
+                self._events[component_id] = list(events)
+            else:
+                self._events.pop(component_id, None)
+
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        return list(self._events.get(component_id, ()))

@@ -7,11 +7,18 @@ Nothing here reaches a browser: the wire format is DESIGN.md's. On the layer:
   simulation's status and the source's error), so a web worker knows whether
   the hub is alive and which run it is hearing;
 - channel `explorer.hub.commands`: `explorer.command` requests from web
-  workers, each naming a reply channel and a deadline; the hub answers with
+  workers, each naming what to do (`op`: a source `command`, or
+  `switch-context`), a reply channel and a deadline; the hub answers with
   `explorer.reply` carrying the new status or an error.
+
+Channel-layer messages hold plain types only; they are built here and nowhere else.
 """
 
 from __future__ import annotations
+
+from typing import Any, Literal
+
+from explorer.sources.base import Contexts
 
 __all__ = [
     "CHANNEL_PREFIX",
@@ -20,6 +27,12 @@ __all__ = [
     "GROUP",
     "HEARTBEAT_INTERVAL",
     "STALE_AFTER",
+    "Operation",
+    "batch_message",
+    "command_request",
+    "contexts_from_message",
+    "heartbeat_message",
+    "reply_message",
 ]
 
 GROUP = "explorer.changes"
@@ -36,3 +49,63 @@ STALE_AFTER = 3.5
 # How long a web worker waits for the hub to answer a command; the hub drops
 # requests older than this, so a click never takes effect after its error was shown.
 COMMAND_TIMEOUT = 5.0
+
+# What a web worker may ask the hub to do.
+Operation = Literal["command", "switch-context"]
+
+
+def batch_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Numbered wire messages, for the group."""
+    return {"type": "explorer.batch", "messages": messages}
+
+
+def heartbeat_message(
+    hub: str, seq: int, status: dict[str, Any] | None, error: str, contexts: Contexts | None
+) -> dict[str, Any]:
+    """The hub is alive: its run id, seq, the source's control status and error, and its contexts."""
+    return {
+        "type": "explorer.heartbeat",
+        "hub": hub,
+        "seq": seq,
+        "status": status,
+        "error": error,
+        "contexts": None if contexts is None else {"names": list(contexts.names), "current": contexts.current},
+    }
+
+
+def contexts_from_message(value: Any) -> Contexts | None:
+    """The contexts a heartbeat carried, or None when it carried none (or nothing readable)."""
+    if not isinstance(value, dict) or not isinstance(value.get("names"), list):
+        return None
+    return Contexts(tuple(str(name) for name in value["names"]), str(value.get("current") or ""))
+
+
+def command_request(
+    op: Operation, payload: dict[str, Any], reply_to: str, request: str, deadline: float
+) -> dict[str, Any]:
+    """A web worker's request to the hub; the hub drops it after `deadline` (epoch seconds)."""
+    return {
+        "type": "explorer.command",
+        "op": op,
+        "payload": payload,
+        "reply_to": reply_to,
+        "request": request,
+        "deadline": deadline,
+    }
+
+
+def reply_message(
+    request: str, *, status: dict[str, Any] | None = None, error: str = "", source_failed: bool = False
+) -> dict[str, Any]:
+    """The hub's answer: the new status, or an error meant for a person.
+
+    `source_failed` tells a refused request (a bad command) from a source that
+    could not start (a context whose cluster cannot be reached).
+    """
+    reply: dict[str, Any] = {"type": "explorer.reply", "request": request}
+    if error:
+        reply["error"] = error
+        reply["source_failed"] = source_failed
+    else:
+        reply["status"] = status
+    return reply

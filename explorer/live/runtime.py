@@ -20,24 +20,38 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from explorer.hub import Hub, MemoryStateStore, StateStore
+from explorer.hub import Hub, MemoryStateStore, Snapshot, StateStore
 from explorer.hub.redis_store import RedisStateStore
+from explorer.live.configured import configured_source
 from explorer.live.fanout import LocalFanout
-from explorer.live.protocol import COMMAND_CHANNEL, COMMAND_TIMEOUT, GROUP, HEARTBEAT_INTERVAL, STALE_AFTER
-from explorer.model import ClusterState, diff_states
-from explorer.sources.base import CommandError, Source, SourceError
-from explorer.sources.factory import build_source
+from explorer.live.protocol import (
+    COMMAND_CHANNEL,
+    COMMAND_TIMEOUT,
+    GROUP,
+    HEARTBEAT_INTERVAL,
+    STALE_AFTER,
+    Operation,
+    batch_message,
+    command_request,
+    contexts_from_message,
+)
+from explorer.model import ClusterState
+from explorer.model.timestamps import iso_timestamp
+from explorer.sources.base import NO_CONTROLS, CommandError, Contexts, SourceError
 
 __all__ = [
+    "NO_CONTROLS",
+    "CommandError",
     "EmbeddedRuntime",
     "HubUnavailable",
     "Runtime",
     "ScaledOutRuntime",
+    "SourceError",
     "configured_source",
     "get_runtime",
     "reset_runtime",
@@ -48,31 +62,56 @@ log = logging.getLogger(__name__)
 # How often a cluster source that could not start is tried again.
 RETRY_SECONDS = 3.0
 
-NOT_SIM = "the simulation controls work only on the simulated source"
-
 
 class HubUnavailable(CommandError):
     """A command could not reach the hub process; the message says what to do."""
 
 
-def configured_source(**overrides: Any) -> Source:
-    """The source the settings (EXPLORER_*, KUBECONFIG) name, with command-line overrides."""
-    options: dict[str, Any] = {
-        "scenario": settings.EXPLORER_SCENARIO,
-        "seed": settings.EXPLORER_SEED,
-        "speed": settings.EXPLORER_SPEED,
-        "nodes": settings.EXPLORER_NODES,
-        "kubeconfig": settings.KUBECONFIG,
-        "context": settings.EXPLORER_CONTEXT,
-        "file": settings.EXPLORER_REPLAY_FILE,
-    }
-    options.update({key: value for key, value in overrides.items() if value is not None})
-    kind = options.pop("source", None) or settings.EXPLORER_SOURCE
-    return build_source(kind, **options)
+class Runtime(Protocol):
+    """What the web and live layers may ask of the explorer, wherever its hub runs."""
+
+    scaled_out: bool
+    # Sockets subscribe here for the hub's numbered messages and its liveness.
+    fanout: LocalFanout
+
+    @property
+    def hub_live(self) -> bool:
+        """Whether the hub is heard from (always, when it runs in this process)."""
+
+    @property
+    def stale_since(self) -> str | None:
+        """When the hub was last heard from, while it is not live."""
+
+    @property
+    def error(self) -> str:
+        """Why the cluster shown may be wrong or empty (the source's or the hub's trouble); "" when none."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def snapshot(self) -> Snapshot:
+        """The newest (seq, state): callers must not change it (copy it to hand it to a thread)."""
+
+    def sim_status(self) -> dict[str, Any] | None:
+        """The driveable source's status (speed, paused, its choices); None when it cannot be driven."""
+
+    async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Carry out a control command; the new status. CommandError says why not."""
+
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        """A component's recent event messages, newest first."""
+
+    async def contexts(self) -> Contexts | None:
+        """The kubeconfig contexts the source could read and the one it reads; None when it has no such choice."""
+
+    async def switch_context(self, name: str) -> None:
+        """Read another context; CommandError for a name the kubeconfig lacks, SourceError when it fails."""
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _unknown_context(name: str, contexts: Contexts | None) -> CommandError:
+    known = ", ".join(contexts.names) if contexts and contexts.names else "none"
+    return CommandError(f"no context {name!r} in the kubeconfig; its contexts: {known}")
 
 
 class EmbeddedRuntime:
@@ -88,60 +127,45 @@ class EmbeddedRuntime:
         self.store: StateStore = MemoryStateStore()
         self.hub: Hub | None = None
         self.error: str = ""
-        self.context: str = settings.EXPLORER_CONTEXT
+        self._context: str = settings.EXPLORER_CONTEXT
+        self._started = False
         self._hub_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.fanout.start()
+        self.hub = Hub(configured_source(), self.store, self._publish)
         try:
-            source = configured_source()
-            self.hub = Hub(source, self.store, self._publish)
             await self.hub.start()
         except SourceError as error:
-            self.hub = None
             self.error = str(error)
             log.error("the cluster source could not start: %s", error)
-            await self.store.save(0, ClusterState(source=settings.EXPLORER_SOURCE))
-            if settings.EXPLORER_SOURCE == "kube":
+            await self.hub.start_empty(settings.EXPLORER_SOURCE)
+            if self.hub.source.contexts() is not None:
                 # An apiserver that is away when the explorer starts may come back: keep trying.
                 self._hub_task = asyncio.create_task(self._retry_start(), name="explorer-retry")
             return
-        self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
+        self._forward()
+
+    def _forward(self) -> None:
+        self._started = True
+        self._hub_task = asyncio.create_task(self._run_forward(), name="explorer-hub")
 
     async def _retry_start(self) -> None:
-        while self.hub is None:
+        assert self.hub is not None
+        while not self._started:
             await asyncio.sleep(RETRY_SECONDS)
-            self._hub_task = None  # switch_context replaces the task; this one must not be cancelled by it
             try:
-                await self.switch_context(self.context)
+                await self.hub.replace_source(configured_source(context=self._context))
             except SourceError as error:
                 self.error = str(error)
+                continue
             except Exception:  # whatever happens, the page keeps serving and the next try comes
                 log.exception("starting the cluster source failed")
+                continue
+            self.error = ""
+            self._forward()
 
-    async def switch_context(self, context: str) -> None:
-        """Read another kubeconfig context: the page moves there through ordinary numbered changes.
-
-        The new cluster arrives as the diff from the old one, numbered after the
-        old hub's last `seq`, so every open client follows without a gap.
-        """
-        source = configured_source(context=context)  # SourceError leaves the current source running
-        state = await source.start()
-        if self._hub_task:
-            self._hub_task.cancel()
-        old = self.hub
-        if old:
-            await old.source.close()
-        hub = Hub(source, self.store, self._publish)
-        hub.seq = old.seq if old else 0
-        hub.state = old.state if old else ClusterState()
-        await hub.handle(diff_states(hub.state, state, datetime.now(UTC).isoformat().replace("+00:00", "Z")))
-        hub.state.cluster, hub.state.source = state.cluster, state.source
-        await self.store.save(hub.seq, hub.state)
-        self.hub, self.error, self.context = hub, "", context
-        self._hub_task = asyncio.create_task(self._forward(), name="explorer-hub")
-
-    async def _forward(self) -> None:
+    async def _run_forward(self) -> None:
         assert self.hub is not None
         try:
             await self.hub.forward()
@@ -152,7 +176,7 @@ class EmbeddedRuntime:
             self.error = "the cluster source stopped unexpectedly; see the server log"
 
     async def _publish(self, messages: list[dict[str, Any]]) -> None:
-        await self.layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+        await self.layer.group_send(GROUP, batch_message(messages))
 
     async def stop(self) -> None:
         if self._hub_task:
@@ -161,17 +185,34 @@ class EmbeddedRuntime:
             await self.hub.source.close()
         await self.fanout.stop()
 
-    async def snapshot(self) -> tuple[int, ClusterState]:
+    async def snapshot(self) -> Snapshot:
         current = await self.store.load()
-        return current if current is not None else (0, ClusterState())
+        return current if current is not None else Snapshot(0, ClusterState())
 
     def sim_status(self) -> dict[str, Any] | None:
         return self.hub.source.status() if self.hub else None
 
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if self.hub is None or self.hub.source.status() is None:
-            raise CommandError(NOT_SIM)
+        if self.hub is None:
+            raise CommandError(NO_CONTROLS)
         return await self.hub.source.command(payload)
+
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        return await self.store.recent_events(component_id)
+
+    async def contexts(self) -> Contexts | None:
+        return await asyncio.to_thread(self.hub.source.contexts) if self.hub else None
+
+    async def switch_context(self, name: str) -> None:
+        """Read another kubeconfig context: the page moves there through ordinary numbered changes."""
+        contexts = await self.contexts()
+        if contexts is None or name not in contexts.names:
+            raise _unknown_context(name, contexts)
+        assert self.hub is not None
+        await self.hub.replace_source(configured_source(context=name))  # SourceError: the current source goes on
+        self.error, self._context = "", name
+        if not self._started:
+            self._forward()
 
 
 class ScaledOutRuntime:
@@ -186,8 +227,9 @@ class ScaledOutRuntime:
         self.hub_id: str | None = None
         self.hub_live = False
         # When the hub was last heard of (or, never heard, when this worker started).
-        self.stale_since: str | None = _now_iso()
+        self.stale_since: str | None = iso_timestamp(precision="seconds")
         self._status: dict[str, Any] | None = None
+        self._contexts: Contexts | None = None
         self._source_error = ""
         self._last_beat = 0.0
         self._first_beat = asyncio.Event()
@@ -218,6 +260,7 @@ class ScaledOutRuntime:
     def _heartbeat(self, message: dict[str, Any]) -> None:
         self._last_beat = time.monotonic()
         self._status = message.get("status")
+        self._contexts = contexts_from_message(message.get("contexts"))
         self._source_error = str(message.get("error") or "")
         hub_id = str(message.get("hub"))
         returned = not self.hub_live or hub_id != self.hub_id
@@ -235,24 +278,39 @@ class ScaledOutRuntime:
             await asyncio.sleep(HEARTBEAT_INTERVAL / 2)
             if self.hub_live and time.monotonic() - self._last_beat > STALE_AFTER:
                 self.hub_live = False
-                self.stale_since = (
-                    datetime.fromtimestamp(time.time() - (time.monotonic() - self._last_beat), UTC)
-                    .isoformat(timespec="seconds")
-                    .replace("+00:00", "Z")
-                )
+                last_heard = datetime.fromtimestamp(time.time() - (time.monotonic() - self._last_beat), UTC)
+                self.stale_since = iso_timestamp(last_heard, precision="seconds")
                 log.warning("no heartbeat from the hub since %s", self.stale_since)
                 self.fanout.hub_changed(False, self.stale_since, resync=False)
             if not self.hub_live:
                 await self.fanout.refresh()
 
-    async def snapshot(self) -> tuple[int, ClusterState]:
+    async def snapshot(self) -> Snapshot:
         current = await self.store.load()
-        return current if current is not None else (0, ClusterState())
+        return current if current is not None else Snapshot(0, ClusterState())
 
     def sim_status(self) -> dict[str, Any] | None:
         return self._status
 
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
+        reply = await self._ask("command", payload)
+        self._status = reply.get("status")
+        return reply.get("status") or {}
+
+    async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
+        return await self.store.recent_events(component_id)
+
+    async def contexts(self) -> Contexts | None:
+        return self._contexts
+
+    async def switch_context(self, name: str) -> None:
+        if self._contexts is None or name not in self._contexts.names:
+            raise _unknown_context(name, self._contexts)
+        await self._ask("switch-context", {"context": name})
+        self._contexts = Contexts(self._contexts.names, name)
+
+    async def _ask(self, op: Operation, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send the hub a request and wait for its reply; HubUnavailable when it cannot answer."""
         if not self.hub_live:
             raise HubUnavailable(
                 f"the hub is not running (not heard from since {self.stale_since}); "
@@ -263,13 +321,7 @@ class ScaledOutRuntime:
         request_id = uuid.uuid4().hex
         waiting: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.fanout.replies[request_id] = waiting
-        request = {
-            "type": "explorer.command",
-            "payload": payload,
-            "reply_to": self.fanout.channel,
-            "request": request_id,
-            "deadline": time.time() + COMMAND_TIMEOUT,
-        }
+        request = command_request(op, payload, self.fanout.channel, request_id, time.time() + COMMAND_TIMEOUT)
         try:
             await self.layer.send(COMMAND_CHANNEL, request)
             reply = await asyncio.wait_for(waiting, COMMAND_TIMEOUT)
@@ -280,12 +332,11 @@ class ScaledOutRuntime:
         finally:
             self.fanout.replies.pop(request_id, None)
         if reply.get("error"):
+            if reply.get("source_failed"):
+                raise SourceError(str(reply["error"]))
             raise CommandError(str(reply["error"]))
-        self._status = reply.get("status")
-        return reply.get("status") or {}
+        return reply
 
-
-Runtime = EmbeddedRuntime | ScaledOutRuntime
 
 _runtime: Runtime | None = None
 _starting: asyncio.Future[Runtime] | None = None

@@ -16,8 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 from explorer.hub import Hub, StateStore, StoreUnavailable
-from explorer.live.protocol import COMMAND_CHANNEL, GROUP, HEARTBEAT_INTERVAL
-from explorer.sources.base import CommandError, Source
+from explorer.live.protocol import (
+    COMMAND_CHANNEL,
+    GROUP,
+    HEARTBEAT_INTERVAL,
+    batch_message,
+    heartbeat_message,
+    reply_message,
+)
+from explorer.sources.base import CommandError, Contexts, Source, SourceError
 
 __all__ = ["HubService"]
 
@@ -33,11 +40,14 @@ class HubService:
         store: StateStore,
         layer: Any,
         also: Callable[[list[dict[str, Any]]], None] | None = None,
+        source_for_context: Callable[[str], Source] | None = None,
     ):
         self.layer = layer
         self.store = store
         self.also = also
+        self.source_for_context = source_for_context
         self.hub = Hub(source, store, self._publish)
+        self.contexts: Contexts | None = None
         self.run_id = uuid.uuid4().hex[:12]
         self.layer_error = ""
         # Request ids answered lately: a request the layer delivered twice runs once.
@@ -46,6 +56,7 @@ class HubService:
     async def run(self, stop: asyncio.Event, on_started: Callable[[], None] | None = None) -> None:
         """Until `stop` is set or the source ends; a source's failure propagates."""
         await self.hub.start()
+        self.contexts = await asyncio.to_thread(self.hub.source.contexts)
         if on_started is not None:
             on_started()
         tasks = {
@@ -79,19 +90,15 @@ class HubService:
         if self.also is not None:
             self.also(messages)
         try:
-            await self.layer.group_send(GROUP, {"type": "explorer.batch", "messages": messages})
+            await self.layer.group_send(GROUP, batch_message(messages))
             self._layer_ok()
         except Exception as error:  # lost messages show as a gap; clients resync from the snapshot
             self._layer_failed(error)
 
     def heartbeat(self) -> dict[str, Any]:
-        return {
-            "type": "explorer.heartbeat",
-            "hub": self.run_id,
-            "seq": self.hub.seq,
-            "status": self.hub.source.status(),
-            "error": self.hub.store_error or "",
-        }
+        return heartbeat_message(
+            self.run_id, self.hub.seq, self.hub.source.status(), self.hub.store_error or "", self.contexts
+        )
 
     async def _send_heartbeat(self) -> None:
         try:
@@ -105,7 +112,8 @@ class HubService:
         while True:
             if repair is not None:
                 try:
-                    await repair(lambda: (self.hub.seq, self.hub.state))
+                    if await repair(lambda: (self.hub.seq, self.hub.state)):
+                        await self.hub.save_all_events()
                     self.hub.store_error = ""
                 except StoreUnavailable as error:
                     self.hub.store_error = str(error)
@@ -139,19 +147,31 @@ class HubService:
         while len(self._answered) > ANSWERED_REMEMBERED:
             self._answered.popitem(last=False)
         payload = request.get("payload")
-        reply: dict[str, Any] = {"type": "explorer.reply", "request": request_id}
-        if self.hub.source.status() is None:
-            reply["error"] = "the simulation controls work only on the simulated source"
-        elif not isinstance(payload, dict):
-            reply["error"] = 'a command must be a JSON object such as {"action": "pause"}'
+        if not isinstance(payload, dict):
+            reply = reply_message(request_id, error='a command must be a JSON object such as {"action": "pause"}')
+        elif request.get("op") == "switch-context":
+            reply = await self._switch_context(request_id, payload.get("context"))
         else:
             try:
-                reply["status"] = await self.hub.source.command(payload)
+                reply = reply_message(request_id, status=await self.hub.source.command(payload))
             except CommandError as error:
-                reply["error"] = str(error)
+                reply = reply_message(request_id, error=str(error))
         try:
             await self.layer.send(reply_to, reply)
         except Exception as error:
             self._layer_failed(error)
         # Every worker learns the new status now, not at the next beat.
         await self._send_heartbeat()
+
+    async def _switch_context(self, request_id: str, context: Any) -> dict[str, Any]:
+        if self.source_for_context is None or self.contexts is None:
+            return reply_message(request_id, error="this hub's source reads no kubeconfig, so it has no contexts")
+        if not isinstance(context, str) or context not in self.contexts.names:
+            known = ", ".join(self.contexts.names) or "none"
+            return reply_message(request_id, error=f"no context {context!r} in the kubeconfig; its contexts: {known}")
+        try:
+            await self.hub.replace_source(self.source_for_context(context))
+        except SourceError as error:
+            return reply_message(request_id, error=str(error), source_failed=True)
+        self.contexts = Contexts(self.contexts.names, context)
+        return reply_message(request_id, status=self.hub.source.status())

@@ -1,7 +1,7 @@
 """Sources: where the cluster model comes from (simulated, kube, replay).
 
 Each source implements `explorer.sources.base.Source`; adding one means adding a
-sub-package and a line in `build_source`.
+sub-package and a line in `explorer.sources.factory.SOURCES`.
 """
 
 from explorer.sources.base import CommandError, Source, SourceError

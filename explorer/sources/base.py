@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
 from explorer.model import Change, ClusterState
 
-__all__ = ["CommandError", "Source", "SourceError"]
+__all__ = ["NO_CONTROLS", "CommandError", "Contexts", "Source", "SourceError", "SourceOptions"]
+
+# What a source that cannot be driven answers to a command.
+NO_CONTROLS = "the simulation controls work only on the simulated source"
 
 
 class SourceError(Exception):
@@ -19,6 +23,31 @@ class CommandError(ValueError):
     """A control command was malformed or not possible; the message says why."""
 
 
+@dataclass(frozen=True)
+class SourceOptions:
+    """Everything a source may be built from; each kind reads the fields it needs.
+
+    The defaults are a library caller's; the site's own come from its settings
+    (`explorer.live.configured.configured_source`, the one place they are merged).
+    """
+
+    scenario: str = "steady-state"
+    seed: int = 1
+    speed: float = 1.0
+    nodes: int = 0
+    kubeconfig: str = ""
+    context: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """The kubeconfig contexts a source can switch between, and the one it reads."""
+
+    names: tuple[str, ...]
+    current: str
+
+
 class Source(abc.ABC):
     """Initial state, then an async stream of change batches, then close.
 
@@ -27,6 +56,11 @@ class Source(abc.ABC):
     """
 
     kind: str = "abstract"
+
+    @classmethod
+    def from_options(cls, options: SourceOptions) -> Self:
+        """Build the source from the options; SourceError says plainly what is wrong."""
+        raise SourceError(f"the {cls.kind} source cannot be built from options")
 
     @abc.abstractmethod
     async def start(self) -> ClusterState:
@@ -45,4 +79,11 @@ class Source(abc.ABC):
 
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Carry out a control command and answer the new status."""
-        raise CommandError(f"the {self.kind} source takes no commands")
+        raise CommandError(NO_CONTROLS)
+
+    def contexts(self) -> Contexts | None:
+        """The contexts this source could read instead (a kubeconfig's); None when it has no such choice.
+
+        Reads files, so callers on an event loop run it in a thread.
+        """
+        return None

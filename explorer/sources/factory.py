@@ -1,41 +1,43 @@
-"""Builds the configured source; the one place that knows every source by name."""
+"""The registry of sources: the one place that knows every source by name.
+
+A new source is its sub-package plus one line here. Each entry names the
+Source class by import path, so a kind's dependencies (the kubernetes client)
+load only when that kind is chosen.
+"""
 
 from __future__ import annotations
 
-from explorer.sources.base import Source, SourceError
+import importlib
+from dataclasses import fields
+from typing import Any
 
-__all__ = ["SOURCE_KINDS", "build_source"]
+from explorer.sources.base import Source, SourceError, SourceOptions
 
-SOURCE_KINDS = ("sim", "kube", "replay")
+__all__ = ["SOURCES", "SOURCE_KINDS", "build_source", "source_class"]
+
+SOURCES: dict[str, str] = {
+    "sim": "explorer.sources.simulated.source:SimulatedSource",
+    "kube": "explorer.sources.kube.source:KubeSource",
+    "replay": "explorer.sources.replay.source:ReplaySource",
+}
+SOURCE_KINDS = tuple(SOURCES)
 
 
-def build_source(
-    kind: str,
-    *,
-    scenario: str = "steady-state",
-    seed: int = 1,
-    speed: float = 1.0,
-    nodes: int = 0,
-    kubeconfig: str = "",
-    context: str = "",
-    file: str = "",
-) -> Source:
-    """The source `kind` with its options; SourceError says plainly what is wrong."""
-    if kind == "sim":
-        from explorer.sources.simulated import SimulatedSource
-        from explorer.sources.simulated.scenarios import ScenarioError
+def source_class(kind: str) -> type[Source]:
+    """The Source class registered as `kind`; SourceError names the known kinds otherwise."""
+    if kind not in SOURCES:
+        raise SourceError(f"unknown source {kind!r}; sources: {', '.join(SOURCE_KINDS)}")
+    module, _, name = SOURCES[kind].partition(":")
+    cls: type[Source] = getattr(importlib.import_module(module), name)
+    return cls
 
-        try:
-            return SimulatedSource(scenario=scenario, seed=seed, speed=speed, nodes=nodes)
-        except ScenarioError as error:
-            raise SourceError(str(error)) from None
-    if kind == "kube":
-        from explorer.sources.kube import KubeSource
 
-        # KubeSource.start() reads the kubeconfig (or the in-cluster service account) and says what is wrong.
-        return KubeSource(kubeconfig=kubeconfig, context=context)
-    if kind == "replay":
-        from explorer.sources.replay import ReplaySource
-
-        return ReplaySource(file=file, speed=speed)
-    raise SourceError(f"unknown source {kind!r}; sources: {', '.join(SOURCE_KINDS)}")
+def build_source(kind: str, options: SourceOptions | None = None, **values: Any) -> Source:
+    """The source `kind`, from `options` or from option fields given by name (`file=...`)."""
+    if options is None:
+        known = {f.name for f in fields(SourceOptions)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SourceError(f"unknown source options: {', '.join(unknown)}")
+        options = SourceOptions(**values)
+    return source_class(kind).from_options(options)

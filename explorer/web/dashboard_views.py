@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from explorer.model import Health
 from explorer.model.problems import LAYERS, find_problems, health_by_layer
-from explorer.web.views import _state_copy
+from explorer.web.current import current_state
 
 __all__ = ["dashboard_context", "status_fragments"]
 
@@ -38,6 +38,6 @@ def dashboard_context(state: Any, namespace: str | None) -> dict[str, Any]:
 @require_GET
 async def status_fragments(request: HttpRequest) -> HttpResponse:
     """`#problems`, with `#layer-health` swapped out of band: what the page asks for after changes."""
-    _, state, _ = await _state_copy()
+    _, state, _ = await current_state()
     context = dashboard_context(state, request.GET.get("namespace"))
     return render(request, "web/_dashboard_status.html", context)

@@ -22,9 +22,8 @@ from django.views.decorators.http import require_GET
 from explorer.diagrams import UnknownView
 from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
-from explorer.live.runtime import get_runtime
 from explorer.model import ClusterState, Component, EdgeKind, Health
-from explorer.web.views import _inline, _state_copy, renderer
+from explorer.web.current import current_state, inline_svg, renderer
 
 __all__ = ["component_panel", "node_jump", "view_page"]
 
@@ -144,16 +143,10 @@ def _field_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-async def _recent_events(component_id: str) -> list[dict[str, Any]]:
-    runtime = await get_runtime()
-    hub = runtime.hub
-    return hub.recent_events.of(component_id) if hub is not None else []
-
-
 @ensure_csrf_cookie
 @require_GET
 async def view_page(request: HttpRequest, view: str) -> HttpResponse:
-    _, state, runtime = await _state_copy()
+    _, state, runtime = await current_state()
     try:
         svg = await asyncio.to_thread(renderer.svg, state, view)
     except UnknownView as error:
@@ -162,7 +155,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
         "view": view,
         "title": _view_title(view),
         "breadcrumbs": _breadcrumbs(view),
-        "svg": _inline(svg),
+        "svg": inline_svg(svg),
         "state": state,
         "legend": _legend(),
         "source_error": runtime.error,
@@ -171,14 +164,14 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
     }
     selected = request.GET.get("component")
     if selected:
-        context["panel"] = _panel_context(state, selected, await _recent_events(selected))
+        context["panel"] = _panel_context(state, selected, await runtime.recent_events(selected))
     return render(request, "web/view.html", context)
 
 
 @require_GET
 async def component_panel(request: HttpRequest, component_id: str) -> HttpResponse:
-    _, state, _ = await _state_copy()
-    panel = _panel_context(state, component_id, await _recent_events(component_id))
+    _, state, runtime = await current_state()
+    panel = _panel_context(state, component_id, await runtime.recent_events(component_id))
     status = 404 if "missing" in panel else 200
     if request.htmx:
         return render(request, "web/_component_panel.html", {"panel": panel}, status=status)

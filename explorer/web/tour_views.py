@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from explorer.diagrams import UnknownView
 from explorer.live.runtime import get_runtime
 from explorer.tours import LANGUAGES, Tour, load_tours
+from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.follow import follow_group
 from explorer.web.models import PresenterToken, Room
-from explorer.web.views import _inline, _state_copy, renderer
 
 __all__ = ["follow_group", "follow_page", "follow_start", "room_state", "tour_list", "tour_step"]
 
@@ -54,7 +54,7 @@ def _tour(slug: str) -> Tour:
 
 async def _diagram_svg(view: str) -> tuple[str, str]:
     """The step's view, or the overview where that view is not drawn (yet)."""
-    _, state, _ = await _state_copy()
+    _, state, _ = await current_state()
     try:
         return view, await asyncio.to_thread(renderer.svg, state, view)
     except UnknownView:
@@ -125,7 +125,7 @@ async def tour_step(request: HttpRequest, slug: str, number: int) -> HttpRespons
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "tours/step.html#tour-panel", context)
     context["view"], svg = await _diagram_svg(context["step"].view)
-    context["svg"] = _inline(svg)
+    context["svg"] = inline_svg(svg)
     return render(request, "tours/step.html", context)
 
 
@@ -177,7 +177,7 @@ async def follow_page(request: HttpRequest, room: str) -> HttpResponse:
         return render(request, "tours/step.html#tour-panel", context)
     context = await sync_to_async(_step_context)(request, tour, number, follow_room=found.slug)
     context["view"], svg = await _diagram_svg(context["step"].view)
-    context["svg"] = _inline(svg)
+    context["svg"] = inline_svg(svg)
     return render(request, "tours/step.html", context)
 
 

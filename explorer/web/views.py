@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.html import format_html
@@ -14,43 +13,32 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap
 
-from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
-from explorer.live.runtime import get_runtime
+from explorer.diagrams import UnknownView, render_dot, render_png
+from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceError, get_runtime
 from explorer.model.changes import snapshot_message
-from explorer.sources.base import CommandError, SourceError
-from explorer.sources.kube.client import list_contexts
-
-renderer = DiagramRenderer()
+from explorer.web.current import current_state, health_summary, inline_svg, renderer
+from explorer.web.dashboard_views import dashboard_context
 
 SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
 
 CONTENT_TYPES = {"svg": "image/svg+xml", "dot": "text/vnd.graphviz; charset=utf-8", "png": "image/png"}
 
 
-async def _state_copy(namespace: str | None = None) -> tuple[int, Any, Any]:
-    runtime = await get_runtime()
-    seq, state = await runtime.snapshot()
-    # A shallow copy is a consistent snapshot (components are frozen) that a worker thread may read.
-    return seq, state.only_namespace(namespace) if namespace else state.copy(), runtime
-
-
 @ensure_csrf_cookie
 @require_GET
 async def index(request: HttpRequest) -> HttpResponse:
     namespace = request.GET.get("namespace") or None
-    seq, full_state, runtime = await _state_copy()
+    seq, full_state, runtime = await current_state()
     state = full_state.only_namespace(namespace) if namespace else full_state
     svg = await asyncio.to_thread(renderer.svg, state, "overview")
-    from explorer.web.dashboard_views import dashboard_context
-
     context = {
-        "svg": _inline(svg),
+        "svg": inline_svg(svg),
         "state": state,
         "seq": seq,
         "sim": runtime.sim_status(),
         "speeds": SPEEDS,
         "source_error": runtime.error,
-        "summary": _health_summary(state),
+        "summary": health_summary(state),
         **dashboard_context(full_state, namespace),
         "diagram_query": f"?namespace={namespace}" if namespace else "",
         "kube": await _kube_contexts(runtime),
@@ -60,7 +48,7 @@ async def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 async def state_json(request: HttpRequest) -> JsonResponse:
-    seq, state, _ = await _state_copy()
+    seq, state, _ = await current_state()
     body = snapshot_message(state, seq)
     del body["type"]
     return JsonResponse(body)
@@ -68,7 +56,7 @@ async def state_json(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
-    _, state, _ = await _state_copy(request.GET.get("namespace") or None)
+    _, state, _ = await current_state(request.GET.get("namespace") or None)
     try:
         if fmt == "svg":
             body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
@@ -109,7 +97,7 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
         payload = request.GET.dict()  # an htmx refresh names what was picked, to keep it picked
         status = runtime.sim_status()
         if status is None:
-            return JsonResponse({"error": "the simulation controls work only on the simulated source"}, status=404)
+            return JsonResponse({"error": NO_CONTROLS}, status=404)
     if request.htmx:
         # The controls are swapped whole: keep the node the person had picked.
         context = {
@@ -123,12 +111,12 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
     return JsonResponse(status)
 
 
-async def _kube_contexts(runtime: Any) -> dict[str, Any] | None:
-    """The kubeconfig's contexts and the one in use, when reading a real cluster from a kubeconfig."""
-    if settings.EXPLORER_SOURCE != "kube":
+async def _kube_contexts(runtime: Runtime) -> dict[str, Any] | None:
+    """The kubeconfig's contexts and the one in use, when the source reads a kubeconfig."""
+    contexts = await runtime.contexts()
+    if contexts is None:
         return None
-    names, current = await asyncio.to_thread(list_contexts, settings.KUBECONFIG)
-    return {"contexts": names, "current": runtime.context or current}
+    return {"contexts": list(contexts.names), "current": contexts.current}
 
 
 @ensure_csrf_cookie
@@ -143,13 +131,9 @@ async def kube_contexts(request: HttpRequest) -> HttpResponse:
         return JsonResponse(contexts)
     try:
         name = _command_payload(request).get("context")
+        await runtime.switch_context(name if isinstance(name, str) else "")
     except CommandError as error:
         return _context_error(request, str(error), 400)
-    if not isinstance(name, str) or name not in contexts["contexts"]:
-        known = ", ".join(contexts["contexts"]) or "none"
-        return _context_error(request, f"no context {name!r} in the kubeconfig; its contexts: {known}", 400)
-    try:
-        await runtime.switch_context(name)
     except SourceError as error:
         return _context_error(request, str(error), 502)
     if request.htmx:
@@ -176,19 +160,6 @@ def _command_payload(request: HttpRequest) -> dict[str, Any]:
             raise CommandError('the body must be a JSON object such as {"action": "pause"}')
         return payload
     return {key: request.POST.get(key) for key in request.POST}
-
-
-def _inline(svg: str) -> str:
-    """Drop the XML prolog and DOCTYPE so the SVG can sit inside the page."""
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
-
-
-def _health_summary(state: Any) -> dict[str, int]:
-    counts = {"ok": 0, "warning": 0, "error": 0, "unknown": 0}
-    for c in state.components.values():
-        counts[c.health.value] += 1
-    return counts
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

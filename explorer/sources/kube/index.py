@@ -19,6 +19,7 @@ from typing import Any
 
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Health
 from explorer.model.ids import component_id, node_agent_id, parse_id
+from explorer.model.timestamps import iso_timestamp
 from explorer.sources.kube import mapping
 
 __all__ = ["RESOURCES", "ClusterIndex"]
@@ -280,7 +281,7 @@ class ClusterIndex:
         return self.storage.get(cid)
 
     def _refresh(self, dirty: set[str]) -> list[ComponentChange]:
-        now = self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        now = iso_timestamp(self.clock())
         changes: list[ComponentChange] = []
         for cid in sorted(dirty):
             new = self._compute(cid)

@@ -14,6 +14,7 @@ from typing import Any
 from explorer.model import Component, Event, Health
 from explorer.model.ids import component_id, node_agent_id
 from explorer.model.images import registry_of
+from explorer.model.timestamps import iso_timestamp
 
 __all__ = [
     "CONTROL_PLANE_POD_PREFIXES",
@@ -577,7 +578,7 @@ def event_time(event: dict[str, Any]) -> str:
     ):
         moment = parse_time(value)
         if moment:
-            return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            return iso_timestamp(moment)
     return ""
 
 

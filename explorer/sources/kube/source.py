@@ -24,7 +24,8 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from explorer.model import Change, ClusterState, Event
-from explorer.sources.base import Source, SourceError
+from explorer.model.timestamps import iso_timestamp
+from explorer.sources.base import Contexts, Source, SourceError, SourceOptions
 from explorer.sources.kube import client as kube
 from explorer.sources.kube.index import RESOURCES, ClusterIndex
 from explorer.sources.kube.mapping import map_event
@@ -74,6 +75,15 @@ class KubeSource(Source):
         self._down: dict[str, str] = {}  # collection -> why it cannot be read now
 
     # -- the Source interface -----------------------------------------------------------
+
+    @classmethod
+    def from_options(cls, options: SourceOptions) -> KubeSource:
+        # start() reads the kubeconfig (or the in-cluster service account) and says what is wrong.
+        return cls(kubeconfig=options.kubeconfig, context=options.context)
+
+    def contexts(self) -> Contexts:
+        names, current = kube.list_contexts(self.kubeconfig)
+        return Contexts(tuple(names), self.context or current)
 
     async def start(self) -> ClusterState:
         self._loop = asyncio.get_running_loop()
@@ -136,7 +146,7 @@ class KubeSource(Source):
         thread.start()
 
     def _now_text(self) -> str:
-        return self._clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso_timestamp(self._clock())
 
     def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
         """A whole collection, a page at a time: (items, the list's resourceVersion)."""

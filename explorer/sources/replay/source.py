@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from explorer.model import Change, ClusterState, change_from_message
-from explorer.sources.base import Source, SourceError
+from explorer.sources.base import Source, SourceError, SourceOptions
 
 __all__ = ["MAX_SPEED", "MIN_SPEED", "ReplaySource", "read_recording"]
 
@@ -74,6 +74,10 @@ class ReplaySource(Source):
         self.speed = speed
         self._sleep = sleep
         self._changes: list[tuple[datetime, Change]] = []
+
+    @classmethod
+    def from_options(cls, options: SourceOptions) -> ReplaySource:
+        return cls(file=options.file, speed=options.speed)
 
     async def start(self) -> ClusterState:
         state, self._changes = await asyncio.to_thread(read_recording, self.path)

@@ -20,6 +20,7 @@ from typing import Any
 
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Event
 from explorer.model.images import registry_of
+from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import CommandError
 from explorer.sources.simulated.control_plane import ControlPlane
 from explorer.sources.simulated.controllers.node_lifecycle import (
@@ -114,7 +115,7 @@ class Engine:
         at = self.clock if at is None else at
         if at != self._stamp[0]:
             moment = EPOCH + timedelta(seconds=at)
-            self._stamp = (at, moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+            self._stamp = (at, iso_timestamp(moment))
         return self._stamp[1]
 
     def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:

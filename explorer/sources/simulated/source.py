@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from explorer.model import Change, ClusterState, diff_states
-from explorer.sources.base import CommandError, Source
+from explorer.sources.base import CommandError, Source, SourceError, SourceOptions
 from explorer.sources.simulated.engine import Engine
 from explorer.sources.simulated.scenarios import SCENARIOS, ScenarioError, get_scenario
 
@@ -43,6 +43,13 @@ class SimulatedSource(Source):
         self._anchor_wall = monotonic()
         self._anchor_sim = 0.0
         self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_options(cls, options: SourceOptions) -> SimulatedSource:
+        try:
+            return cls(scenario=options.scenario, seed=options.seed, speed=options.speed, nodes=options.nodes)
+        except ScenarioError as error:
+            raise SourceError(str(error)) from None
 
     async def start(self) -> ClusterState:
         self._reanchor()

@@ -19,10 +19,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from explorer.hub import MemoryStateStore, StateStore, StoreUnavailable
 from explorer.hub.redis_store import RedisStateStore
-from explorer.live.runtime import configured_source
+from explorer.live.configured import configured_source
 from explorer.live.service import HubService
 from explorer.model.changes import snapshot_message
-from explorer.sources.base import SourceError
+from explorer.sources.base import Source, SourceError
 from explorer.sources.factory import SOURCE_KINDS
 
 
@@ -30,7 +30,8 @@ class Command(BaseCommand):
     help = "Run the hub: read one source, number its changes, publish them to every web worker."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--source", choices=SOURCE_KINDS, help="sim, kube or replay (default: EXPLORER_SOURCE)")
+        kinds = ", ".join(SOURCE_KINDS)
+        parser.add_argument("--source", choices=SOURCE_KINDS, help=f"one of {kinds} (default: EXPLORER_SOURCE)")
         parser.add_argument("--scenario", help="the simulated scenario (default: EXPLORER_SCENARIO)")
         parser.add_argument("--seed", type=int, help="the simulation's seed")
         parser.add_argument("--speed", type=float, help="simulated or replayed seconds per second")
@@ -41,30 +42,25 @@ class Command(BaseCommand):
         parser.add_argument("--record", type=Path, help="also write the change stream to this JSONL file")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        overrides = {
+            name: options[name]
+            for name in ("source", "scenario", "seed", "speed", "nodes", "kubeconfig", "context", "file")
+        }
         try:
-            source = configured_source(
-                source=options["source"],
-                scenario=options["scenario"],
-                seed=options["seed"],
-                speed=options["speed"],
-                nodes=options["nodes"],
-                kubeconfig=options["kubeconfig"],
-                context=options["context"],
-                file=options["file"],
-            )
+            source = configured_source(**overrides)
         except SourceError as error:
             raise CommandError(str(error)) from None
         # Not asyncio.run: its clean-up waits without limit for every task to end, and
         # one that ignores its cancellation would keep SIGTERM from stopping the hub.
         loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(self._run(source, options["record"]))
+            loop.run_until_complete(self._run(source, options["record"], overrides))
         except (SourceError, StoreUnavailable) as error:
             raise CommandError(str(error)) from None
         finally:
             loop.close()
 
-    async def _run(self, source: Any, record: Path | None) -> None:
+    async def _run(self, source: Source, record: Path | None, overrides: dict[str, Any]) -> None:
         store: StateStore
         if settings.REDIS_URL:
             store = RedisStateStore(settings.REDIS_URL)
@@ -79,7 +75,10 @@ class Command(BaseCommand):
                 recording.writelines(json.dumps(m, separators=(",", ":")) + "\n" for m in messages)
                 recording.flush()
 
-        service = HubService(source, store, get_channel_layer(), also=also)
+        def source_for_context(context: str) -> Source:
+            return configured_source(**{**overrides, "context": context})
+
+        service = HubService(source, store, get_channel_layer(), also=also, source_for_context=source_for_context)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
