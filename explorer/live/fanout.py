@@ -72,8 +72,8 @@ class LocalFanout:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            # Bounded: a layer call may swallow its cancellation (a blocking pop on Redis), and a stop must end.
+            await asyncio.wait({self._task}, timeout=2)
             self._task = None
 
     async def refresh(self) -> None:

@@ -255,7 +255,8 @@ class ScaledOutRuntime:
         if self._watchdog:
             self._watchdog.cancel()
         await self.fanout.stop()
-        await self.store.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.store.close(), 2)
 
     def _heartbeat(self, message: dict[str, Any]) -> None:
         self._last_beat = time.monotonic()
