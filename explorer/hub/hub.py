@@ -9,7 +9,7 @@ from typing import Any
 from explorer.hub.recent import RecentEvents
 from explorer.hub.store import StoreUnavailable
 from explorer.model import ClusterState
-from explorer.model.changes import Event, apply_in_place
+from explorer.model.changes import Event, apply_in_place, cap_change, cap_state
 from explorer.sources.base import Source
 
 __all__ = ["Hub", "Publisher"]
@@ -37,7 +37,9 @@ class Hub:
         # the new story for the old one at the same seq.
         previous = await self.store.last_seq()
         self.seq = 0 if previous is None else previous + 1
-        self.state = await self.source.start()
+        # Whatever text the source hands in, the hub keeps, stores and shows only what fits the
+        # model's caps (explorer.model.limits): each component here, each change in `handle`.
+        self.state = cap_state(await self.source.start())
         await self.store.save(self.seq, self.state)
 
     async def run(self) -> None:
@@ -51,6 +53,7 @@ class Hub:
 
     async def handle(self, batch: list[Any]) -> None:
         messages = []
+        batch = [cap_change(change) for change in batch]
         for change in batch:
             apply_in_place(self.state, change)
             self.seq += 1

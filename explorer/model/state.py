@@ -13,6 +13,7 @@ from typing import Any
 
 from explorer.model.component import Component, Edge, EdgeKind
 from explorer.model.images import registry_of
+from explorer.model.limits import cap_text
 
 __all__ = ["ChangeJournal", "ClusterState", "derive_edges", "topology_key"]
 
@@ -78,8 +79,8 @@ class ClusterState:
             self.components: dict[str, Component] = dict(components)
         else:
             self.components = {c.id: c for c in components}
-        self.cluster = cluster
-        self.source = source
+        self.cluster = cap_text(cluster)
+        self.source = cap_text(source)
         # When each component entered its current health, as far as this state has seen it change.
         self.health_since: dict[str, str] = {}
         self._edges: list[Edge] | None = None
