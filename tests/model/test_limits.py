@@ -16,6 +16,7 @@ from explorer.model.limits import (
     cap_detail,
     cap_text,
 )
+from explorer.model.state import parent_cycle
 
 T = "2026-01-01T09:00:00.000Z"
 MEGABYTE = "x" * 1_000_000
@@ -107,3 +108,11 @@ def test_any_detail_ends_within_the_caps_and_capping_again_changes_nothing(detai
         return 0
 
     assert walk(capped, 0) <= DETAIL_LIMIT
+
+
+def test_a_parent_cycle_is_found_from_any_component_on_it_and_only_there():
+    parents = {"node/a": "pod/x/b", "pod/x/b": "node/a", "pod/x/c": "node/a", "node/d": None, "pod/x/e": "node/d"}
+    assert parent_cycle(parents, "node/a") == ["node/a", "pod/x/b", "node/a"]
+    assert parent_cycle(parents, "pod/x/c") is None  # it leads into the loop, but the loop is not its own
+    assert parent_cycle(parents, "pod/x/e") is None
+    assert parent_cycle({"node/a": "node/a"}, "node/a") == ["node/a", "node/a"]
