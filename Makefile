@@ -41,6 +41,7 @@ bench: setup-test
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/kube_mapping.py
 	$(PY) benchmarks/kube_latency.py
+	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/fanout.py
 
 clean:

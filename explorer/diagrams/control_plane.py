@@ -13,6 +13,7 @@ from explorer.diagrams.elements import (
     add_state_edges,
     add_summary,
     counts_text,
+    graph_title,
     new_graph,
     node_frame,
     worst,
@@ -51,7 +52,7 @@ def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
 
 def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     state = plan.state
-    graph = new_graph("control-plane", f"cluster {state.cluster} ({state.source}): control plane")
+    graph = new_graph("control-plane", graph_title(state, "control plane"))
     graph.attr(ranksep="0.9", nodesep="0.5")
     members: list[Component] = sorted(plan.facts["members"], key=lambda c: c.id)
     nodes: list[Component] = plan.facts["nodes"]
@@ -80,9 +81,9 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             with graph.subgraph() as row:
                 row.attr(rank="same")
                 for cid in ids:
-                    row.node(cid)
+                    row.node(paint.name(cid))
 
-    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn})
     apiservers = [c for c in members if c.kind == "apiserver"]
     agents = plan.tally("agents").counts
     with graph.subgraph(name="cluster_clients") as clients:
@@ -106,5 +107,5 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 kind="agents",
             )
             if apiservers:
-                add_edge(graph, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, "HTTPS watch")
+                add_edge(graph, paint, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, "HTTPS watch")
     return graph

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import graphviz
 
-from explorer.diagrams.paint import Paint, ViewPlan, clip, component_lines
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, css_word, dot_text, drawable
 from explorer.diagrams.style import EDGE_STYLE, FONT, HEALTH_GLYPH
-from explorer.model import Component, Edge, EdgeKind, Health
+from explorer.model import ClusterState, Component, Edge, EdgeKind, Health
 
 __all__ = [
     "KIND_LABEL",
@@ -19,6 +19,8 @@ __all__ = [
     "add_state_edges",
     "add_summary",
     "counts_text",
+    "graph_title",
+    "invisible_edge",
     "new_graph",
     "node_frame",
     "worst",
@@ -51,6 +53,11 @@ KIND_SHAPE = {
 HEALTH_ORDER = (Health.ERROR, Health.WARNING, Health.UNKNOWN, Health.OK)
 
 
+def graph_title(state: ClusterState, what: str) -> str:
+    """A diagram's title: the cluster's and the source's names are content, cut to fit."""
+    return f"cluster {drawable(state.cluster)} ({drawable(state.source, 12)}): {what}"
+
+
 def new_graph(name: str, title: str) -> graphviz.Digraph:
     graph = graphviz.Digraph(
         name,
@@ -62,7 +69,7 @@ def new_graph(name: str, title: str) -> graphviz.Digraph:
             "nodesep": "0.25",
             "ranksep": "0.6",
             "id": f"diagram-{name}",
-            "label": title,
+            "label": dot_text(title),
             "labelloc": "t",
             "fontsize": "16",
         },
@@ -74,12 +81,12 @@ def new_graph(name: str, title: str) -> graphviz.Digraph:
 
 def title_of(c: Component) -> str:
     if c.kind == "pod":
-        return clip(f"{c.namespace}/{c.name}" if c.namespace not in {None, "default"} else c.name, 36)
+        return drawable(f"{c.namespace}/{c.name}" if c.namespace not in {None, "default"} else c.name, 36)
     if c.kind in {"pv", "pvc", "storageclass", "registry"}:
-        return f"{KIND_LABEL[c.kind]}\n{c.name}"
+        return f"{KIND_LABEL[c.kind]}\n{drawable(c.name)}"
     if c.kind in {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}:
-        return f"{KIND_LABEL[c.kind]}\n{c.name}"
-    return KIND_LABEL.get(c.kind, c.kind)
+        return f"{KIND_LABEL[c.kind]}\n{drawable(c.name)}"
+    return KIND_LABEL.get(c.kind) or drawable(c.kind)
 
 
 def add_component(
@@ -93,9 +100,9 @@ def add_component(
     shape = KIND_SHAPE.get(c.kind, "box")
     base_style = "rounded,filled" if shape == "box" else "filled"
     graph.node(
-        c.id,
-        label=label,
-        id=c.id,
+        paint.name(c.id),
+        label=dot_text(label),
+        id=paint.element_id(c.id),
         shape=shape,
         style=",".join(filter(None, (base_style, colours["style"]))),
         fillcolor=colours["fillcolor"],
@@ -103,7 +110,7 @@ def add_component(
         fixedsize="true",
         width=str(width),
         height=str(0.2 * label.count("\n") + 0.42),
-        **{"class": f"component kind-{c.kind} health-{paint.health(c.id)}"},
+        **{"class": f"component kind-{css_word(c.kind)} health-{paint.health(c.id)}"},
     )
     return extra
 
@@ -112,10 +119,10 @@ def add_component(
 def node_frame(parent: graphviz.Digraph, node: Component, paint: Paint, title: str) -> Iterator[graphviz.Digraph]:
     """A node as a frame around its agents and pods: the frame itself is the node's element."""
     colours = paint.component_colours(node.id)
-    with parent.subgraph(name=f"cluster_{node.id}") as box:
+    with parent.subgraph(name=f"cluster_{paint.name(node.id)}") as box:
         box.attr(
-            id=node.id,
-            label=f"{title}\n{paint.status(node.id)}",
+            id=paint.element_id(node.id),
+            label=dot_text(f"{drawable(title, 128)}\n{paint.status(node.id)}"),
             style="rounded,filled",
             fontname=FONT,
             fontsize="11",
@@ -138,12 +145,12 @@ def add_summary(
     kind: str = "summary",
 ) -> None:
     """A box that stands for many components: fixed lines of counts and names, all slots."""
-    text = "\n".join([title, *(paint.text(line) for line in lines)])
+    text = "\n".join([drawable(title, 60), *(paint.text(line) for line in lines)])
     colours = paint.colours(health)
     graph.node(
-        element_id,
-        label=text,
-        id=element_id,
+        paint.name(element_id),
+        label=dot_text(text),
+        id=paint.element_id(element_id),
         shape="box3d",
         style=",".join(filter(None, ("filled", colours["style"]))),
         fillcolor=colours["fillcolor"],
@@ -155,27 +162,34 @@ def add_summary(
     )
 
 
-def add_edge(graph: graphviz.Digraph, source: str, target: str, kind: EdgeKind, label: str, **extra: str) -> None:
+def add_edge(
+    graph: graphviz.Digraph, paint: Paint, source: str, target: str, kind: EdgeKind, label: str, **extra: str
+) -> None:
     attrs = {
         **extra,
-        "label": label,
-        "id": f"edge:{source}>{target}:{kind.value}",
+        "label": dot_text(drawable(label, 60)),
+        "id": paint.element_id(f"edge:{source}>{target}:{kind.value}"),
         "class": f"edge kind-{kind.value}",
         **EDGE_STYLE[kind],
     }
     if kind is EdgeKind.WATCH:
         # Laid out from the apiserver down, so the control plane sits above the
         # nodes; the arrow still points at the apiserver, as the watch does.
-        graph.edge(target, source, dir="back", arrowtail=attrs.pop("arrowhead"), **attrs)
+        graph.edge(paint.name(target), paint.name(source), dir="back", arrowtail=attrs.pop("arrowhead"), **attrs)
     else:
-        graph.edge(source, target, **attrs)
+        graph.edge(paint.name(source), paint.name(target), **attrs)
 
 
-def add_state_edges(graph: graphviz.Digraph, edges: list[Edge], drawn: set[str]) -> None:
+def invisible_edge(graph: graphviz.Digraph, paint: Paint, source: str, target: str) -> None:
+    """An edge only the layout sees: it places `target` below (or beside) `source`."""
+    graph.edge(paint.name(source), paint.name(target), style="invis")
+
+
+def add_state_edges(graph: graphviz.Digraph, paint: Paint, edges: list[Edge], drawn: set[str]) -> None:
     for edge in edges:
         if edge.kind is EdgeKind.RUNS_ON or edge.source not in drawn or edge.target not in drawn:
             continue
-        add_edge(graph, edge.source, edge.target, edge.kind, edge.label)
+        add_edge(graph, paint, edge.source, edge.target, edge.kind, edge.label)
 
 
 def worst(counts: dict[Health, int]) -> Health:

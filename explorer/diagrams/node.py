@@ -7,9 +7,16 @@ from typing import Any
 
 import graphviz
 
-from explorer.diagrams.elements import add_component, add_state_edges, new_graph, node_frame
+from explorer.diagrams.elements import (
+    add_component,
+    add_state_edges,
+    graph_title,
+    invisible_edge,
+    new_graph,
+    node_frame,
+)
 from explorer.diagrams.overview import group_of
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.diagrams.style import FONT
 from explorer.model import ClusterState, Component, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
@@ -68,14 +75,15 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     f = plan.facts
     node: Component = f["node"]
     state = plan.state
-    graph = new_graph("node", f"cluster {state.cluster} ({state.source}): node {node.name}")
+    graph = new_graph("node", graph_title(state, f"node {drawable(node.name)}"))
     graph.attr(rankdir="LR", ranksep="0.8")
     for a in f["apiserver"]:
         with graph.subgraph(name="cluster_control_plane") as cp:
             cp.attr(id="layer-control-plane", label="Control plane", style="rounded", fontname=FONT)
             add_component(cp, a, paint)
     zone, pool = group_of(node)
-    title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone} · pool {pool}"
+    role = drawable(node.detail.get("role", "worker"), 20)
+    title = f"{role} node {drawable(node.name)} · {drawable(zone, 24)} · pool {drawable(pool, 24)}"
     with node_frame(graph, node, paint, title) as box:
         for c in f["agents"]:
             add_component(box, c, paint, with_lines=c.kind in CONTROL_PLANE_KINDS)
@@ -84,7 +92,7 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             runtime = f"runtime/{node.name}"
             if runtime in state.components:
                 # Invisible: the runtime runs these pods, so they sit beside it.
-                box.edge(runtime, p.id, style="invis")
+                invisible_edge(box, paint, runtime, p.id)
     if f["claims"] or f["volumes"]:
         with graph.subgraph(name="cluster_storage") as st:
             st.attr(id="layer-storage", label="Volumes mounted", style="rounded", fontname=FONT)
@@ -96,5 +104,5 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             for c in f["registries"]:
                 add_component(rg, c, paint)
     drawn = {c.id for c in plan.drawn}
-    add_state_edges(graph, derive_edges(plan.drawn), drawn)
+    add_state_edges(graph, paint, derive_edges(plan.drawn), drawn)
     return graph

@@ -23,11 +23,13 @@ from explorer.diagrams.elements import (
     add_state_edges,
     add_summary,
     counts_text,
+    graph_title,
+    invisible_edge,
     new_graph,
     node_frame,
     worst,
 )
-from explorer.diagrams.paint import Paint, ViewPlan, clip
+from explorer.diagrams.paint import Paint, ViewPlan, dot_text, drawable
 from explorer.diagrams.style import FONT, HEALTH_GLYPH
 from explorer.model import ClusterState, Component, EdgeKind, Health, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
@@ -221,7 +223,7 @@ def drawn_in_overview(state: ClusterState) -> list[Component]:
 def unhealthy_lines(bad: list[Component], lines: int) -> list[str]:
     ranked = sorted(bad, key=lambda c: (c.health is not Health.ERROR, c.id))
     named = ranked if len(ranked) <= lines else ranked[: lines - 1]
-    out = [clip(f"{HEALTH_GLYPH[c.health]} {c.kind} {c.name} {c.status}", 44) for c in named]
+    out = [drawable(f"{HEALTH_GLYPH[c.health]} {c.kind} {c.name} {c.status}", 44) for c in named]
     if len(ranked) > len(named):
         out.append(f"… and {len(ranked) - len(named)} more unhealthy")
     elif not ranked:
@@ -234,7 +236,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     facts = plan.facts
     by_kind: dict[str, list[Component]] = facts["by_kind"]
     pods_on: dict[str, list[Component]] = facts["pods_on"]
-    graph = new_graph("overview", f"cluster {state.cluster} ({state.source}): overview")
+    graph = new_graph("overview", graph_title(state, "overview"))
     graph.attr(ranksep="0.45", nodesep="0.2")
     nodes = by_kind.get("node", [])
     cp_nodes = [n for n in nodes if n.detail.get("role") == "control-plane"]
@@ -259,7 +261,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
 
     def node_with_members(parent: graphviz.Digraph, node: Component, kinds: tuple[str, ...]) -> None:
         zone = group_of(node)[0]
-        title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone}"
+        title = f"{drawable(node.detail.get('role', 'worker'), 20)} node {drawable(node.name)} · {drawable(zone, 24)}"
         with node_frame(parent, node, paint, title) as box:
             for kind in kinds:
                 for c in by_kind.get(kind, []):
@@ -271,7 +273,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             if etcd in drawn_ids:
                 for agent in (f"kubelet/{node.name}", f"kube-proxy/{node.name}"):
                     if agent in drawn_ids:
-                        box.edge(etcd, agent, style="invis")
+                        invisible_edge(box, paint, etcd, agent)
             node_pods = pods_on.get(node.id, [])
             runtime = f"runtime/{node.name}"
             if len(node_pods) <= POD_DETAIL_LIMIT:
@@ -281,11 +283,11 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                     # so a node stays narrow and a few nodes fit a 4:3 projector side by side.
                     above = runtime if i < PODS_PER_ROW else node_pods[i - PODS_PER_ROW].id
                     if above in drawn_ids:
-                        box.edge(above, p.id, style="invis")
+                        invisible_edge(box, paint, above, p.id)
             else:
                 pods_summary(box, node)
                 if runtime in drawn_ids:
-                    box.edge(runtime, f"pods-of/{node.name}", style="invis")
+                    invisible_edge(box, paint, runtime, f"pods-of/{node.name}")
 
     with graph.subgraph(name="cluster_control_plane") as cp:
         cp.attr(id="layer-control-plane", label="Control plane", style="rounded", fontname=FONT, fontsize="13")
@@ -319,7 +321,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             tops += [p.id for p in pods_on.get("", [])]
         for top in tops:
             if top in drawn_ids or top.startswith("node-group/"):
-                graph.edge(anchor, top, style="invis")
+                invisible_edge(graph, paint, anchor, top)
 
     with graph.subgraph(name="cluster_storage") as st:
         st.attr(id="layer-storage", label="Storage", style="rounded", fontname=FONT, fontsize="13")
@@ -341,9 +343,9 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         infra.attr(id="layer-infrastructure", label="Infrastructure", style="rounded", fontname=FONT, fontsize="13")
         for zone, count in sorted(facts["zones"].items()):
             infra.node(
-                f"zone/{zone}",
-                label=f"{zone}\n{count} machine{'s' if count != 1 else ''}",
-                id=f"zone/{zone}",
+                paint.name(f"zone/{zone}"),
+                label=dot_text(f"{drawable(zone)}\n{count} machine{'s' if count != 1 else ''}"),
+                id=paint.element_id(f"zone/{zone}"),
                 shape="box",
                 style="rounded,dashed",
                 **{"class": "infrastructure"},
@@ -352,12 +354,12 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     anchors = [c.id for c in by_kind.get("registry", [])] or [c.id for c in by_kind.get("storageclass", [])]
     for zone in sorted(facts["zones"]):
         if anchors:
-            graph.edge(anchors[0], f"zone/{zone}", style="invis")
+            invisible_edge(graph, paint, anchors[0], f"zone/{zone}")
 
     # A summarised node's pods still pull images through its runtime: a small cluster
     # takes every edge of the state; a grouped one only those between what it draws.
     edges = derive_edges(plan.drawn) if facts["grouped"] else state.edges
-    add_state_edges(graph, edges, drawn_ids)
+    add_state_edges(graph, paint, edges, drawn_ids)
     return graph
 
 
@@ -368,7 +370,7 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
     for i, key in enumerate(keys):
         gid = _group_id(key)
         if i >= GROUPS_PER_ROW:  # Invisible: groups wrap into rows, for a 4:3 screen.
-            graph.edge(_group_id(keys[i - GROUPS_PER_ROW]), gid, style="invis")
+            invisible_edge(graph, paint, _group_id(keys[i - GROUPS_PER_ROW]), gid)
 
         def health(p: ViewPlan, key: tuple[str, str] = key) -> Health:
             nodes, pods = p.tally("group-nodes").of(key), p.tally("group-pods").of(key)
@@ -382,7 +384,7 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             gid,
             paint,
             health,
-            f"{groups[key]['size']} nodes · {key[0]} · pool {key[1]}",
+            f"{groups[key]['size']} nodes · {drawable(key[0], 16)} · pool {drawable(key[1], 16)}",
             [
                 lambda p, key=key: counts_text("nodes", p.tally("group-nodes").of(key)),
                 lambda p, key=key: counts_text("pods", p.tally("group-pods").of(key)),
@@ -407,6 +409,7 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             # Not a layout constraint: the groups already hang below the control plane.
             add_edge(
                 graph,
+                paint,
                 gid,
                 apiservers[0].id,
                 EdgeKind.WATCH,
@@ -414,10 +417,10 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
                 constraint="false",
             )
         for registry in sorted(groups[key]["pulls"]):
-            add_edge(graph, gid, registry, EdgeKind.PULL, "image pull")
+            add_edge(graph, paint, gid, registry, EdgeKind.PULL, "image pull")
         for pvc in sorted(groups[key]["mounts"]):
-            add_edge(graph, gid, pvc, EdgeKind.MOUNT, "mount")
-        graph.edge(gid, f"zone/{key[0]}", style="invis")
+            add_edge(graph, paint, gid, pvc, EdgeKind.MOUNT, "mount")
+        invisible_edge(graph, paint, gid, f"zone/{key[0]}")
     if plan.facts["pods_on"].get(""):
         add_summary(
             wk,
@@ -437,7 +440,7 @@ def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: Vi
             f"volumes-of/{sc}",
             paint,
             lambda p, sc=sc: worst(p.tally("volumes").of(sc)),
-            f"volumes of class {sc}",
+            f"volumes of class {drawable(sc, 30)}",
             [
                 lambda p, sc=sc: counts_text("PVs", p.tally("pv").of(sc)),
                 lambda p, sc=sc: counts_text("PVCs", p.tally("pvc").of(sc)),
@@ -449,4 +452,4 @@ def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: Vi
             kind="volumes",
         )
         if f"storageclass/{sc}" in plan.state.components:
-            add_edge(graph, f"volumes-of/{sc}", f"storageclass/{sc}", EdgeKind.PROVISION, "provision")
+            add_edge(graph, paint, f"volumes-of/{sc}", f"storageclass/{sc}", EdgeKind.PROVISION, "provision")

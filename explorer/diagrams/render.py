@@ -248,4 +248,4 @@ class DiagramRenderer:
         scope_attribute = escape(json.dumps(scope, separators=(",", ":")))
         svg = svg.replace("<svg ", f'<svg data-scope="{scope_attribute}" ', 1)
         self.layouts_computed += 1
-        return SvgTemplate.from_svg(svg, paint.slots)
+        return SvgTemplate.from_svg(svg, paint)

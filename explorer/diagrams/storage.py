@@ -10,7 +10,7 @@ from typing import Any
 
 import graphviz
 
-from explorer.diagrams.elements import add_component, add_state_edges, new_graph
+from explorer.diagrams.elements import add_component, add_state_edges, graph_title, new_graph
 from explorer.diagrams.overview import count_volumes, draw_storage_summary
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines
 from explorer.diagrams.style import FONT
@@ -48,7 +48,7 @@ def plan_storage(state: ClusterState, arg: str | None = None) -> ViewPlan:
 def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     state = plan.state
     by_kind: dict[str, list[Component]] = plan.facts["by_kind"]
-    graph = new_graph("storage", f"cluster {state.cluster} ({state.source}): storage")
+    graph = new_graph("storage", graph_title(state, "storage"))
     graph.attr(rankdir="LR", ranksep="1.0")
     columns = (
         ("pods", "Pods that mount a claim", plan.facts["pods"] if plan.facts["detailed"] else []),
@@ -67,5 +67,5 @@ def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         with graph.subgraph(name="cluster_volumes") as column:
             column.attr(id="layer-volumes", label="Volumes and claims", style="rounded", fontname=FONT, fontsize="13")
             draw_storage_summary(column, graph, plan, paint)
-    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn})
     return graph

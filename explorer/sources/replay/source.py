@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
-from explorer.model import Change, ClusterState, change_from_message
+from explorer.model import Change, ChangeType, ClusterState, ComponentChange, change_from_message
+from explorer.model.state import parent_cycle
 from explorer.sources.base import Source, SourceError, SourceOptions
 
 __all__ = ["MAX_SPEED", "MIN_SPEED", "ReplaySource", "read_recording"]
@@ -31,6 +32,7 @@ def read_recording(path: Path) -> tuple[ClusterState, list[tuple[datetime, Chang
         raise SourceError(f"{path} cannot be read: {error}") from None
     state: ClusterState | None = None
     changes: list[tuple[datetime, Change]] = []
+    parents: dict[str, str | None] = {}  # to refuse components that are each other's parents
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -40,6 +42,9 @@ def read_recording(path: Path) -> tuple[ClusterState, list[tuple[datetime, Chang
                 if not isinstance(message, dict) or message.get("type") != "snapshot":
                     raise ValueError('the first line must be a snapshot message ({"type": "snapshot", ...})')
                 state = ClusterState.from_dict(message)
+                parents = {cid: c.parent for cid, c in state.components.items()}
+                for cid in sorted(parents):
+                    _refuse_parent_cycle(parents, cid)
                 continue
             if isinstance(message, dict) and message.get("type") == "snapshot":
                 raise ValueError("a recording holds one snapshot, on its first line")
@@ -47,6 +52,12 @@ def read_recording(path: Path) -> tuple[ClusterState, list[tuple[datetime, Chang
             when = datetime.fromisoformat(change.time.replace("Z", "+00:00"))
             if when.tzinfo is None:
                 raise ValueError(f"time {change.time!r} has no time zone")
+            if isinstance(change, ComponentChange):
+                if change.type is ChangeType.REMOVED:
+                    parents.pop(change.component.id, None)
+                else:
+                    parents[change.component.id] = change.component.parent
+                    _refuse_parent_cycle(parents, change.component.id)
         except json.JSONDecodeError as error:
             raise SourceError(f"{path} line {number}: not JSON ({error.msg})") from None
         except ValueError as error:
@@ -55,6 +66,13 @@ def read_recording(path: Path) -> tuple[ClusterState, list[tuple[datetime, Chang
     if state is None:
         raise SourceError(f"{path} is empty: a recording starts with a snapshot line")
     return ClusterState(state.components, cluster=state.cluster, source="replay"), changes
+
+
+def _refuse_parent_cycle(parents: dict[str, str | None], component_id: str) -> None:
+    cycle = parent_cycle(parents, component_id)
+    if cycle is not None:
+        shown = " -> ".join(repr(cid[:200]) for cid in cycle[:6]) + (" -> ..." if len(cycle) > 6 else "")
+        raise ValueError(f"components are each other's parents ({shown}): parents must lead up to a node, not round")
 
 
 class ReplaySource(Source):

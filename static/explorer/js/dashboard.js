@@ -42,8 +42,11 @@ const refresh = coalesced(async () => {
 function drawnElementFor(id) {
   let current = components.get(id);
   let element = document.getElementById(id);
-  // A pod the overview summarises is found through its node.
-  while (!element && current?.parent) {
+  // A pod the overview summarises is found through its node. Parents that go round
+  // (a bad recording the hub did not refuse) end the search rather than the tab.
+  const seen = new Set([id]);
+  while (!element && current?.parent && !seen.has(current.parent)) {
+    seen.add(current.parent);
     element = document.getElementById(current.parent);
     current = components.get(current.parent);
   }

@@ -128,3 +128,42 @@ def test_runexplorer_replays_a_recording_and_can_record_it_again(tmp_path):
     assert [{k: v for k, v in m.items() if k != "seq"} for m in again[1:]] == [
         {k: v for k, v in m.items() if k != "seq"} for m in original[1:]
     ]
+
+
+def _component(cid: str, parent: str | None) -> dict:
+    kind, _, name = cid.partition("/")
+    return {"id": cid, "kind": kind, "name": name, "parent": parent, "status": "Ready", "health": "ok"}
+
+
+async def test_a_recording_whose_components_are_each_others_parents_is_rejected_with_the_line(tmp_path):
+    # Whatever walks up from a component to the one drawn for it (the page's ?focus=) would never stop.
+    looped = [_component("node/a", "node/b"), _component("node/b", "node/a"), _component("pod/x/p", "node/a")]
+    path = tmp_path / "looped.jsonl"
+    path.write_text(json.dumps({"type": "snapshot", "seq": 0, "components": looped}) + "\n")
+    with pytest.raises(SourceError, match=r"looped\.jsonl line 1: components are each other's parents") as error:
+        await build_source("replay", file=str(path)).start()
+    assert "'node/a' -> 'node/b' -> 'node/a'" in str(error.value)
+
+    fine = [_component("node/a", None), _component("pod/x/p", "node/a")]
+    change = {"type": "updated", "seq": 1, "time": "2026-01-01T09:00:00Z", "component": _component("node/a", "pod/x/p")}
+    path = tmp_path / "later.jsonl"
+    snapshot = json.dumps({"type": "snapshot", "seq": 0, "components": fine})
+    path.write_text(f"{snapshot}\n\n{json.dumps(change)}\n")
+    with pytest.raises(SourceError, match=r"later\.jsonl line 3: components are each other's parents"):
+        await build_source("replay", file=str(path)).start()
+
+    self_parent = {**change, "component": _component("pod/x/p", "pod/x/p")}
+    path.write_text(f"{snapshot}\n{json.dumps(self_parent)}\n")
+    with pytest.raises(SourceError, match="line 2: components are each other's parents"):
+        await build_source("replay", file=str(path)).start()
+
+
+async def test_a_component_removed_from_a_recording_no_longer_counts_as_a_parent(tmp_path):
+    fine = [_component("node/a", None), _component("pod/x/p", "node/a")]
+    removed = {"type": "removed", "seq": 1, "time": "2026-01-01T09:00:00Z", "component": _component("pod/x/p", None)}
+    readded = {**removed, "type": "added", "component": _component("node/a", "pod/x/p")}
+    path = tmp_path / "fine.jsonl"
+    snapshot = json.dumps({"type": "snapshot", "seq": 0, "components": fine})
+    path.write_text(f"{snapshot}\n{json.dumps(removed)}\n{json.dumps(readded)}\n")
+    state = await build_source("replay", file=str(path)).start()
+    assert set(state.components) == {"node/a", "pod/x/p"}
