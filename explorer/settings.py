@@ -107,6 +107,9 @@ EXPLORER_SEED = env_int("EXPLORER_SEED", default=1, minimum=0)
 EXPLORER_SPEED = env_float("EXPLORER_SPEED", default=1.0, minimum=0.25, maximum=100.0)
 EXPLORER_CONTEXT = env_str("EXPLORER_CONTEXT", default="")
 EXPLORER_REPLAY_FILE = env_str("EXPLORER_REPLAY_FILE", default="")
+# A replay waits at its first line, paused, for someone to press play; these start it at once, and again at its end.
+EXPLORER_REPLAY_AUTOPLAY = env_bool("EXPLORER_REPLAY_AUTOPLAY", default=False)
+EXPLORER_REPLAY_LOOP = env_bool("EXPLORER_REPLAY_LOOP", default=False)
 KUBECONFIG = os.environ.get("KUBECONFIG", "")
 
 LOGGING = {

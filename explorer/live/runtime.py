@@ -65,6 +65,8 @@ def configured_source(**overrides: Any) -> Source:
         "kubeconfig": settings.KUBECONFIG,
         "context": settings.EXPLORER_CONTEXT,
         "file": settings.EXPLORER_REPLAY_FILE,
+        "autoplay": settings.EXPLORER_REPLAY_AUTOPLAY,
+        "loop": settings.EXPLORER_REPLAY_LOOP,
     }
     options.update({key: value for key, value in overrides.items() if value is not None})
     kind = options.pop("source", None) or settings.EXPLORER_SOURCE

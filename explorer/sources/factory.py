@@ -19,6 +19,9 @@ def build_source(
     kubeconfig: str = "",
     context: str = "",
     file: str = "",
+    autoplay: bool = False,
+    loop: bool = False,
+    exit_at_end: bool = False,
 ) -> Source:
     """The source `kind` with its options; SourceError says plainly what is wrong."""
     if kind == "sim":
@@ -37,5 +40,5 @@ def build_source(
     if kind == "replay":
         from explorer.sources.replay import ReplaySource
 
-        return ReplaySource(file=file, speed=speed)
+        return ReplaySource(file=file, speed=speed, autoplay=autoplay, loop=loop, exit_at_end=exit_at_end)
     raise SourceError(f"unknown source {kind!r}; sources: {', '.join(SOURCE_KINDS)}")

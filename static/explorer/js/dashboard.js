@@ -20,8 +20,10 @@ async function syncSimControls() {
   if (!response.ok) return;
   const status = await response.json();
   const shown = controls.dataset;
-  if (status.scenario === shown.scenario && String(status.paused) === shown.paused &&
-      Number(status.speed) === Number(shown.speed)) return;
+  // A replay's controls also show its loop switch, and are redrawn after a seek (a jump) elsewhere.
+  const same = (key) => !(key in shown) || String(status[key]) === shown[key];
+  if (same("scenario") && String(status.paused) === shown.paused && Number(status.speed) === Number(shown.speed) &&
+      same("loop") && same("jumps")) return;
   const picked = {};
   for (const name of ["node", "component", "deployment"]) {
     const field = controls.querySelector(`[name="${name}"]`);
