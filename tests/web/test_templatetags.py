@@ -25,3 +25,21 @@ def test_a_speed_already_offered_is_not_offered_twice():
 )
 def test_a_speed_is_labelled_as_it_is(speed, label):
     assert speed_label(speed) == label
+
+
+def test_health_checks_put_each_endpoints_failing_checks_first():
+    from explorer.web.templatetags.explorer_controls import health_checks
+
+    groups = health_checks(
+        {"livez": {"ping": "ok"}, "readyz": {"ping": "ok", "etcd": "failed: no leader", "log": "ok", "x": "failed"}}
+    )
+    assert [g["endpoint"] for g in groups] == ["/readyz", "/livez"]
+    assert [(r["name"], r["ok"]) for r in groups[0]["checks"]] == [
+        ("etcd", False),
+        ("x", False),
+        ("ping", True),
+        ("log", True),
+    ]
+    assert (groups[0]["failing"], groups[1]["failing"]) == (2, 0)
+    assert health_checks(None) == []
+    assert health_checks({"readyz": {}}) == []

@@ -27,3 +27,27 @@ def speed_label(value: Any) -> str:
         return f"{float(value):g}×"
     except (TypeError, ValueError):
         return str(value)
+
+
+# Which endpoint each group of a managed control plane's checks comes from, in the order shown.
+CHECK_ENDPOINTS = (("readyz", "/readyz"), ("livez", "/livez"))
+
+
+@register.filter
+def health_checks(checks: Any) -> list[dict[str, Any]]:
+    """A managed apiserver's `/readyz` and `/livez` checks, each endpoint's failing ones first.
+
+    The kube source keeps them in the component's detail as
+    `{"readyz": {name: "ok" | "failed: why"}, "livez": {...}}`; anything else gives no list.
+    """
+    if not isinstance(checks, dict):
+        return []
+    groups = []
+    for key, endpoint in CHECK_ENDPOINTS:
+        results = checks.get(key)
+        if not isinstance(results, dict) or not results:
+            continue
+        rows = [{"name": str(name), "ok": result == "ok", "result": str(result)} for name, result in results.items()]
+        rows.sort(key=lambda row: row["ok"])  # stable: failing first, each in the apiserver's own order
+        groups.append({"endpoint": endpoint, "checks": rows, "failing": sum(not row["ok"] for row in rows)})
+    return groups
