@@ -91,3 +91,24 @@ def test_a_mark_on_the_recordings_clock_seeks_to_its_event(replay_server, page):
     page.locator(".replay-marks button", has_text="NodeNotReady").first.click()
     expect(page.locator(WORKER)).to_have_class(re.compile(r"\bhealth-error\b"))
     expect(page.locator("#sim-controls")).to_have_attribute("data-paused", "true")
+
+
+def test_a_broken_recording_shows_its_error_and_neither_live_nor_all_well(tmp_path, page):
+    recording = tmp_path / "broken.jsonl"
+    recording.write_text('{"type": "snapshot", "seq": 0, "components": []}\n{"type": "updated"}\n')
+    server = ServerProcess(
+        env={"EXPLORER_SOURCE": "replay", "EXPLORER_REPLAY_FILE": str(recording)},
+        database=tmp_path / "explorer.sqlite3",
+    )
+    try:
+        page.goto(server.url)
+        expect(page.locator("#source-error")).to_contain_text("broken.jsonl line 2")
+        status = page.locator("#live-status")
+        expect(status).to_have_attribute("data-state", "failed")
+        expect(status).to_have_text("no data")
+        expect(page.locator("#problems")).not_to_contain_text("Nothing is wrong")
+        page.wait_for_timeout(1000)  # the problems list asks again after the snapshot: still not all well
+        expect(page.locator("#problems")).not_to_contain_text("Nothing is wrong")
+        expect(status).to_have_attribute("data-state", "failed")
+    finally:
+        server.stop()

@@ -94,3 +94,33 @@ async def test_the_replays_controls_speak_chinese(replay):
     assert "录制中的位置" in text
     for english in ("Replay", "Position in the recording", "events in the recording", "Loop"):
         assert english not in text
+
+
+@pytest.fixture
+def broken_replay(settings, tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"type": "snapshot", "seq": 0, "components": []}\nnot json\n')
+    settings.EXPLORER_SOURCE = "replay"
+    settings.EXPLORER_REPLAY_FILE = str(path)
+    return settings
+
+
+async def test_a_source_that_failed_to_start_does_not_say_all_is_well(broken_replay):
+    page = BeautifulSoup((await AsyncClient().get("/")).content, "html.parser")
+    assert "broken.jsonl line 2" in page.find(id="source-error").get_text()
+    problems = page.find(id="problems")
+    assert problems.select(".no-data")
+    assert "Nothing is wrong" not in problems.get_text()
+    assert "broken.jsonl line 2" in page.find(id="live-status")["data-source-error"]
+    assert page.find(id="sim-controls") is None  # nothing to steer
+
+    fragment = BeautifulSoup((await AsyncClient().get("/dashboard/status/")).content, "html.parser")
+    assert fragment.select("#problems .no-data")
+    assert "Nothing is wrong" not in fragment.get_text()
+
+
+async def test_a_working_source_is_not_said_to_have_failed(replay):
+    page = BeautifulSoup((await AsyncClient().get("/")).content, "html.parser")
+    assert page.find(id="source-error") is None
+    assert not page.find(id="live-status").has_attr("data-source-error")
+    assert not page.select("#problems .no-data")
