@@ -52,6 +52,16 @@ function drawnElementFor(id) {
   return element;
 }
 
+// Nothing focused, and a reload focuses nothing either.
+function clearFocus() {
+  for (const old of diagram?.querySelectorAll(".focused") ?? []) old.classList.remove("focused");
+  const url = new URL(location.href);
+  if (url.searchParams.has("focus")) {
+    url.searchParams.delete("focus");
+    history.replaceState(null, "", url);
+  }
+}
+
 export function focus(id) {
   if (!diagram) return false;
   for (const old of diagram.querySelectorAll(".focused")) old.classList.remove("focused");
@@ -128,6 +138,8 @@ search?.form?.addEventListener("submit", (event) => {
   const status = document.getElementById("search-status");
   const id = bestMatch(search.value);
   const found = id && focus(id);
+  // A search that finds nothing must not leave the last one's focus standing, as if it had found that.
+  if (!found) clearFocus();
   if (status) status.textContent = found ? id : `${search.dataset.notFound} “${search.value}”`;
 });
 search?.addEventListener("input", suggest);
