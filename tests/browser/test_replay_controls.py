@@ -63,6 +63,9 @@ def test_pause_seek_back_before_a_node_failure_and_play_it_again(replay_server, 
     expect(worker).to_have_class(re.compile(r"\bhealth-ok\b"))
     expect(page.locator("#replay-position")).to_have_value("0")
 
+    # 50x: the failure shows 2 s after play, and the recording runs on 6 s more, time enough to pause.
+    page.select_option("#sim-speed", "50.0")
+    expect(controls).to_have_attribute("data-speed", "50.0")
     page.click("#replay-play")
     expect(controls).to_have_attribute("data-paused", "false")
     expect(worker).to_have_class(re.compile(r"\bhealth-error\b"), timeout=10000)
@@ -83,6 +86,7 @@ def test_pause_seek_back_before_a_node_failure_and_play_it_again(replay_server, 
 
 
 def test_a_mark_on_the_recordings_clock_seeks_to_its_event(replay_server, page):
+    replay_server.sim({"action": "pause"})
     page.goto(replay_server.url)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.click("#replay-rewind")
