@@ -43,6 +43,7 @@ bench: setup-test
 	$(PY) benchmarks/kube_latency.py
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/fanout.py
+	$(PY) benchmarks/replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles
