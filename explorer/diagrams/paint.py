@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.diagrams.style import HEALTH_FILL, status_text
+from explorer.diagrams.words import Words, words_for
 from explorer.model import ClusterState, Component, Health
 
 __all__ = ["Paint", "SvgTemplate", "Tally", "ViewPlan", "component_lines"]
@@ -203,9 +204,10 @@ def _container_lines(c: Component) -> list[str]:
 class Paint:
     """Hands a builder either real values (`layout=False`) or slot tokens (`layout=True`)."""
 
-    def __init__(self, plan: ViewPlan, layout: bool):
+    def __init__(self, plan: ViewPlan, layout: bool, words: Words | None = None):
         self.plan = plan
         self.layout = layout
+        self.words = words or words_for(None)  # the diagram's own words, in the page's language
         self.slots: list[Slot] = []
 
     def _put(self, kind: str, slot: Slot) -> str:
@@ -227,7 +229,7 @@ class Paint:
     def line(self, cid: str, index: int) -> str:
         def text(p: ViewPlan) -> str:
             lines = p.lines(cid)
-            return lines[index] if index < len(lines) else ""
+            return self.words.detail(lines[index]) if index < len(lines) else ""
 
         return self._put("d", text)
 
