@@ -24,6 +24,7 @@ from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
 from explorer.live.runtime import get_runtime
 from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.web.language import diagram_language
 from explorer.web.views import _inline, _state_copy, renderer
 
 __all__ = ["component_panel", "node_jump", "view_page"]
@@ -155,7 +156,7 @@ async def _recent_events(component_id: str) -> list[dict[str, Any]]:
 async def view_page(request: HttpRequest, view: str) -> HttpResponse:
     _, state, runtime = await _state_copy()
     try:
-        svg = await asyncio.to_thread(renderer.svg, state, view)
+        svg = await asyncio.to_thread(renderer.svg, state, view, diagram_language())
     except UnknownView as error:
         return render(request, "web/view_missing.html", {"error": str(error)}, status=404)
     context: dict[str, Any] = {

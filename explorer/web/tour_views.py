@@ -20,6 +20,7 @@ from explorer.diagrams import UnknownView
 from explorer.live.runtime import get_runtime
 from explorer.tours import LANGUAGES, Tour, load_tours
 from explorer.web.follow import follow_group
+from explorer.web.language import diagram_language
 from explorer.web.models import PresenterToken, Room
 from explorer.web.views import _inline, _state_copy, renderer
 
@@ -55,10 +56,11 @@ def _tour(slug: str) -> Tour:
 async def _diagram_svg(view: str) -> tuple[str, str]:
     """The step's view, or the overview where that view is not drawn (yet)."""
     _, state, _ = await _state_copy()
+    language = diagram_language()
     try:
-        return view, await asyncio.to_thread(renderer.svg, state, view)
+        return view, await asyncio.to_thread(renderer.svg, state, view, language)
     except UnknownView:
-        return "overview", await asyncio.to_thread(renderer.svg, state, "overview")
+        return "overview", await asyncio.to_thread(renderer.svg, state, "overview", language)
 
 
 @require_GET

@@ -19,6 +19,7 @@ from explorer.live.runtime import get_runtime
 from explorer.model.changes import snapshot_message
 from explorer.sources.base import CommandError, SourceError
 from explorer.sources.kube.client import list_contexts
+from explorer.web.language import diagram_language
 
 renderer = DiagramRenderer()
 
@@ -40,7 +41,7 @@ async def index(request: HttpRequest) -> HttpResponse:
     namespace = request.GET.get("namespace") or None
     seq, full_state, runtime = await _state_copy()
     state = full_state.only_namespace(namespace) if namespace else full_state
-    svg = await asyncio.to_thread(renderer.svg, state, "overview")
+    svg = await asyncio.to_thread(renderer.svg, state, "overview", diagram_language())
     from explorer.web.dashboard_views import dashboard_context
 
     context = {
@@ -69,13 +70,14 @@ async def state_json(request: HttpRequest) -> JsonResponse:
 @require_GET
 async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
     _, state, _ = await _state_copy(request.GET.get("namespace") or None)
+    language = diagram_language(request)
     try:
         if fmt == "svg":
-            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
+            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view, language)
         elif fmt == "dot":
-            body = await asyncio.to_thread(render_dot, state, view)
+            body = await asyncio.to_thread(render_dot, state, view, language)
         else:
-            body = await asyncio.to_thread(render_png, state, view)
+            body = await asyncio.to_thread(render_png, state, view, language)
     except UnknownView as error:
         return JsonResponse({"error": str(error)}, status=404)
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])

@@ -31,7 +31,8 @@ def drawn():
 
 def matches(selector: str, element_id: str, classes: set[str]) -> bool:
     if selector.startswith("kind:"):
-        return "component" in classes and f"kind-{selector[5:]}" in classes
+        kind, _, node = selector[5:].partition("@")
+        return "component" in classes and f"kind-{kind}" in classes and (not node or f"on-{node}" in classes)
     if selector.startswith("edge:"):
         return "edge" in classes and f"kind-{selector[5:]}" in classes
     return element_id == selector

