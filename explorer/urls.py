@@ -22,3 +22,7 @@ urlpatterns = [
     path("component/<path:component_id>/", diagram_views.component_panel, name="component"),
     re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]
+
+handler403 = "explorer.web.errors.permission_denied"
+handler404 = "explorer.web.errors.not_found"
+handler500 = "explorer.web.errors.server_error"

@@ -144,14 +144,9 @@ def add_component(
         width=str(box_width),
         height=str(round(height, 2)),
         **looks,
-        **{"class": f"component kind-{c.kind}{_on_node(c)} health-{paint.health(c.id)}"},
+        **{"class": f"component kind-{c.kind} health-{paint.health(c.id)}"},
     )
     return extra
-
-
-def _on_node(c: Component) -> str:
-    """` on-worker-1` for what runs on a node, so a tour can pick out one node's pods or agents."""
-    return f" on-{c.parent.split('/', 1)[1]}" if c.parent and c.parent.startswith("node/") else ""
 
 
 @contextmanager

@@ -56,7 +56,8 @@ async def index(request: HttpRequest) -> HttpResponse:
         "diagram_query": f"?namespace={namespace}" if namespace else "",
         "kube": await _kube_contexts(runtime),
     }
-    return render(request, "web/index.html", context)
+    # ?kiosk=1: a wall screen nobody touches (the diagram first, the problems beside it, no controls).
+    return render(request, "web/kiosk.html" if request.GET.get("kiosk") == "1" else "web/index.html", context)
 
 
 @require_GET

@@ -97,3 +97,31 @@ def test_every_tour_step_frames_its_subject_legibly_on_a_1024x768_projector(serv
     page.keyboard.press("z")
     assert page.evaluate(VIEWBOX)[0] == framed
     context.close()
+
+
+@pytest.mark.parametrize("kiosk", [False, True], ids=["dashboard", "kiosk"])
+def test_the_overview_reads_on_a_1080p_wall_screen(server, browser, artifacts, kiosk):
+    for language in LANGUAGES:
+        context = browser.new_context(
+            viewport={"width": 1920, "height": 1080}, extra_http_headers={"Accept-Language": language}
+        )
+        page = context.new_page()
+        page.goto(f"{server.url}/{'?kiosk=1' if kiosk else ''}")
+        settle(page)
+        words = page.evaluate(ALL_WORDS)
+        assert len(words) > 50
+        smallest = min(words, key=lambda w: w["height"])
+        assert smallest["height"] >= 12 - 0.01, f"{language}: {smallest['text']!r} is {smallest['height']:.1f}px tall"
+        name = "kiosk" if kiosk else "dashboard"
+        (artifacts / f"wall-{name}-{language}.json").write_text(json.dumps({"smallest": smallest}, ensure_ascii=False))
+        page.screenshot(path=artifacts / f"wall-{name}-{language}.png")
+        if kiosk:
+            # Nothing to press, pick or type: a screen nobody touches.
+            controls = page.locator("button, select, input, textarea, form, #sim-controls, .zoom, #timeline")
+            assert controls.count() == 0
+            expect(page.locator("#problems")).to_be_visible()
+            diagram = page.locator("#diagram").bounding_box()
+            problems = page.locator("#problems").bounding_box()
+            assert diagram["x"] < problems["x"], "the diagram comes first, the problems beside it"
+            assert diagram["width"] * diagram["height"] > 0.6 * 1920 * 1080 * 0.8
+        context.close()

@@ -21,15 +21,24 @@ function json(value, fallback) {
 
 function matches(element, selector) {
   if (selector.startsWith("kind:")) {
-    // kind:pod, or kind:pod@worker-1 for the pods on one node
+    // kind:pod, or kind:pod@worker-1 for the pods drawn inside node worker-1's frame
     const [kind, node] = selector.slice(5).split("@");
     const drawn = element.classList.contains("component") || element.classList.contains("infrastructure");
-    return drawn && element.classList.contains(`kind-${kind}`) && (!node || element.classList.contains(`on-${node}`));
+    return drawn && element.classList.contains(`kind-${kind}`) && (!node || inside(element, `node/${node}`));
   }
   if (selector.startsWith("edge:")) {
     return element.classList.contains("edge") && element.classList.contains(`kind-${selector.slice(5)}`);
   }
   return element.id === selector;
+}
+
+function inside(element, frameId) {
+  const frame = document.getElementById(frameId);
+  if (!frame || frame === element || !element.ownerSVGElement?.contains(frame)) return false;
+  const a = element.getBBox();
+  const b = frame.getBBox();
+  const [x, y] = [a.x + a.width / 2, a.y + a.height / 2];
+  return x >= b.x && x <= b.x + b.width && y >= b.y && y <= b.y + b.height;
 }
 
 function elementsFor(selectors) {
