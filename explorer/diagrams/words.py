@@ -54,6 +54,10 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         # Generic kinds the diagrams name in words (Kubernetes' own names stay).
         "container runtime": "容器运行时",
         "image registry": "镜像仓库",
+        # The legend.
+        "node": "节点",
+        "many components": "多个组件",
+        "machines of a zone": "一个可用区的机器",
         # Summary boxes.
         "pods": "Pod",
         "nodes": "节点",

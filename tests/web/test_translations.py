@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from explorer.diagrams.legend import build_legend
 from explorer.diagrams.paint import Paint, component_lines
 from explorer.diagrams.render import plan_view, resolve
 from explorer.diagrams.words import DETAIL_PHRASES, TRANSLATIONS, Words
@@ -104,6 +105,7 @@ def asked_for() -> set[str]:
             resolve(view)[0].build(plan, paint)
             for slot in paint.slots:
                 slot(plan)
+    build_legend(words)
     return words.asked
 
 
