@@ -125,3 +125,23 @@ def test_the_overview_reads_on_a_1080p_wall_screen(server, browser, artifacts, k
             assert diagram["x"] < problems["x"], "the diagram comes first, the problems beside it"
             assert diagram["width"] * diagram["height"] > 0.6 * 1920 * 1080 * 0.8
         context.close()
+
+
+def test_a_presenters_audience_sees_each_step_framed_the_same_way(server, browser):
+    link = server.manage("presenter_token", "--base-url", server.url).strip()
+    presenter = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    presenter.goto(link)
+    room = presenter.url.split("room=")[1]
+    follower = browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce").new_page()
+    follower.goto(f"{server.url}/follow/{room}/?projector=1")
+    settle(follower)
+    first, full = follower.evaluate(VIEWBOX)
+    assert first != full, "the follower's screen frames the step"
+    presenter.keyboard.press("ArrowRight")
+    expect(follower.locator("#tour")).to_have_attribute("data-step", "2")
+    follower.wait_for_timeout(300)
+    second, _ = follower.evaluate(VIEWBOX)
+    assert second not in {first, full}, "the frame moved with the presenter"
+    words = follower.evaluate(FOCUSED_WORDS)["words"]
+    assert words
+    assert min(w["height"] for w in words) >= 14 - 0.01
