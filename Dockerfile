@@ -17,9 +17,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=explorer.settings \
     EXPLORER_DB_PATH=/var/lib/explorer/db.sqlite3
 
-# Graphviz draws the diagrams.
+# Graphviz draws the diagrams; the fonts give PNG exports their Latin and Chinese letters.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends graphviz \
+    && apt-get install -y --no-install-recommends graphviz fonts-dejavu-core fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -78,7 +78,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-CSRF_FAILURE_VIEW = "explorer.web.views.csrf_failure"
+CSRF_FAILURE_VIEW = "explorer.web.errors.csrf_failure"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

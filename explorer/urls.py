@@ -24,3 +24,7 @@ urlpatterns = [
     re_path(r"^component/(?P<component_id>(?s:.+))/$", diagram_views.component_panel, name="component"),
     re_path(r"^diagram/(?P<view>[^\x00-\x1f\x7f]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]
+
+handler403 = "explorer.web.errors.permission_denied"
+handler404 = "explorer.web.errors.not_found"
+handler500 = "explorer.web.errors.server_error"

@@ -33,7 +33,7 @@ from explorer.live.runtime import get_runtime
 from explorer.model import ClusterState, Event
 from explorer.model.changes import apply_in_place, cap_state
 from explorer.model.limits import TEXT_LIMIT, cap_text
-from explorer.sources.replay import ReplaySource
+from explorer.sources.replay import read_recording
 from explorer.sources.simulated import Engine, get_scenario
 from explorer.sources.simulated.scenarios import Scenario
 from tests.sources.kube.apiserver import FakeApiServer, load
@@ -278,19 +278,13 @@ def hostile_recording(path: Path) -> Path:
     return path
 
 
-async def _no_sleep(seconds: float) -> None:
-    pass
-
-
 async def test_a_hostile_recording_renders_every_view(tmp_path):
-    source = ReplaySource(str(hostile_recording(tmp_path / "hostile.jsonl")), sleep=_no_sleep)
-    state = await source.start()
+    state, changes = read_recording(hostile_recording(tmp_path / "hostile.jsonl"))
     events = []
-    async for batch in source.changes():
-        for change in batch:
-            apply_in_place(state, change)
-            if isinstance(change, Event):
-                events.append(change)
+    for _, change in changes:
+        apply_in_place(state, change)
+        if isinstance(change, Event):
+            events.append(change)
     assert max(len(e.message) for e in events) == TEXT_LIMIT  # capped where the event was built
     check_every_view(state)
     check_every_view(cap_state(state))
@@ -446,6 +440,7 @@ async def test_a_hostile_recording_takes_no_page_down(settings, tmp_path):
     settings.EXPLORER_SOURCE = "replay"
     settings.EXPLORER_REPLAY_FILE = str(hostile_recording(tmp_path / "hostile.jsonl"))
     settings.EXPLORER_SPEED = 10000.0
+    settings.EXPLORER_REPLAY_AUTOPLAY = True
     runtime = await get_runtime()
     for _ in range(200):  # the recording spans a minute: at 10000x it has played in moments
         if runtime.hub is not None and len(runtime.hub.recent_events) >= 20:

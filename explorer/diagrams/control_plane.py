@@ -13,14 +13,13 @@ from explorer.diagrams.elements import (
     add_state_edges,
     add_summary,
     counts_text,
-    graph_title,
+    layer,
     new_graph,
     node_frame,
     worst,
 )
 from explorer.diagrams.overview import unhealthy_lines
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
-from explorer.diagrams.style import FONT
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, EdgeKind, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS
 from explorer.model.state import topology_key
@@ -52,17 +51,23 @@ def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
 
 def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     state = plan.state
-    graph = new_graph("control-plane", graph_title(state, "control plane"))
-    graph.attr(ranksep="0.9", nodesep="0.5")
+    w = paint.words
+    title = w(
+        "cluster {cluster} ({source}): control plane",
+        cluster=drawable(state.cluster),
+        source=drawable(state.source, 12),
+    )
+    graph = new_graph("control-plane", title)
+    graph.attr(ranksep="0.6", nodesep="0.3")
     members: list[Component] = sorted(plan.facts["members"], key=lambda c: c.id)
     nodes: list[Component] = plan.facts["nodes"]
     node_ids = {n.id for n in nodes}
 
     def draw(g: graphviz.Digraph, c: Component) -> None:
-        add_component(g, c, paint, width=2.5, with_lines=True)
+        add_component(g, c, paint, with_lines=True)
 
     for node in nodes:
-        with node_frame(graph, node, paint, f"control-plane node {node.name}") as box:
+        with node_frame(graph, node, paint, w("control-plane node {name}", name=drawable(node.name))) as box:
             for kind in CONTROL_PLANE_KINDS:
                 for c in members:
                     if c.kind == kind and c.parent == node.id:
@@ -70,7 +75,7 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     loose = [c for c in members if c.parent not in node_ids]
     if loose:  # a managed control plane: the provider hides its machines
         with graph.subgraph(name="cluster_managed") as managed:
-            managed.attr(id="layer-managed", label="managed by the provider", style="rounded,dashed", fontname=FONT)
+            layer(managed, "layer-managed", w("managed by the provider"), style="rounded,dashed")
             for c in loose:
                 draw(managed, c)
 
@@ -83,11 +88,11 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 for cid in ids:
                     row.node(paint.name(cid))
 
-    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn}, w)
     apiservers = [c for c in members if c.kind == "apiserver"]
     agents = plan.tally("agents").counts
     with graph.subgraph(name="cluster_clients") as clients:
-        clients.attr(id="layer-clients", label="node agents (all nodes)", style="rounded", fontname=FONT)
+        layer(clients, "layer-clients", w("node agents (all nodes)"))
         for kind, plural in CLIENT_AGENTS:
             if kind not in agents:
                 continue
@@ -96,16 +101,16 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 f"agents/{kind}",
                 paint,
                 lambda p, kind=kind: worst(p.tally("agents").of(kind)),
-                plural,
+                w(plural),
                 [
-                    lambda p, kind=kind, plural=plural: counts_text(plural, p.tally("agents").of(kind)),
+                    lambda p, kind=kind, plural=plural: counts_text(w, plural, p.tally("agents").of(kind)),
                     *(
-                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3)[i])
+                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3, w)[i])
                         for i in range(3)
                     ),
                 ],
                 kind="agents",
             )
             if apiservers:
-                add_edge(graph, paint, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, "HTTPS watch")
+                add_edge(graph, paint, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, w("HTTPS watch"))
     return graph

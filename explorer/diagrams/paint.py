@@ -34,6 +34,7 @@ from typing import Any
 from graphviz import escape as dot_escape
 
 from explorer.diagrams.style import HEALTH_FILL, status_text
+from explorer.diagrams.words import Words, words_for
 from explorer.model import ClusterState, Component, Health
 
 __all__ = [
@@ -273,14 +274,16 @@ def _container_lines(c: Component) -> list[str]:
 class Paint:
     """Hands a builder either real values (`layout=False`) or slot tokens (`layout=True`)."""
 
-    def __init__(self, plan: ViewPlan, layout: bool):
+    def __init__(self, plan: ViewPlan, layout: bool, words: Words | None = None):
         self.plan = plan
         self.layout = layout
+        self.words = words or words_for(None)  # the diagram's own words, in the page's language
         self.slots: list[Slot] = []
         self.ids: list[str] = []  # the element ids the layout's id tokens stand for
         self.names: dict[str, str] = {}  # DOT name -> element id
-        # Unguessable by any content, so text shaped like a token is never taken for one.
-        self.nonce = secrets.token_hex(8)
+        # Unguessable by any content, so text shaped like a token is never taken for one. Digits only:
+        # they are equally wide in the diagram's font, so a token's width (and the layout) never depends on it.
+        self.nonce = f"{secrets.randbelow(10**16):016d}"
 
     def _put(self, kind: str, slot: Slot) -> str:
         if not self.layout:
@@ -314,7 +317,7 @@ class Paint:
     def line(self, cid: str, index: int) -> str:
         def text(p: ViewPlan) -> str:
             lines = p.lines(cid)
-            return lines[index] if index < len(lines) else ""
+            return self.words.detail(lines[index]) if index < len(lines) else ""
 
         return self._put("d", text)
 

@@ -21,6 +21,7 @@ from explorer.live.runtime import get_runtime
 from explorer.tours import LANGUAGES, Tour, load_tours
 from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.follow import follow_group
+from explorer.web.language import diagram_language
 from explorer.web.models import PresenterToken, Room
 
 __all__ = ["follow_group", "follow_page", "follow_start", "room_state", "tour_list", "tour_step"]
@@ -55,10 +56,11 @@ def _tour(slug: str) -> Tour:
 async def _diagram_svg(view: str) -> tuple[str, str]:
     """The step's view, or the overview where that view is not drawn (yet)."""
     _, state, _ = await current_state()
+    language = diagram_language()
     try:
-        return view, await asyncio.to_thread(renderer.svg, state, view)
+        return view, await asyncio.to_thread(renderer.svg, state, view, language)
     except UnknownView:
-        return "overview", await asyncio.to_thread(renderer.svg, state, "overview")
+        return "overview", await asyncio.to_thread(renderer.svg, state, "overview", language)
 
 
 @require_GET
