@@ -12,13 +12,11 @@ from explorer.diagrams.elements import (
     add_edge,
     add_state_edges,
     add_summary,
-    counts_text,
     layer,
     new_graph,
     node_frame,
-    worst,
 )
-from explorer.diagrams.overview import unhealthy_lines
+from explorer.diagrams.overview import counts_slot, unhealthy_slots, worst_slot
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, EdgeKind, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS
@@ -44,7 +42,7 @@ def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
     nodes = [n for n in (state.components.get(h) for h in sorted(hosts)) if n is not None and n.kind == "node"]
     drawn.extend(sorted(members + nodes, key=lambda c: c.id))
     signature.extend((topology_key(c), len(component_lines(c))) for c in drawn)
-    signature.append(("agents", tuple(sorted(plan.tally("agents").counts))))
+    signature.append(("agents", tuple(sorted(str(kind) for kind in plan.tally("agents").counts))))
     plan.facts["nodes"] = nodes
     return plan
 
@@ -100,15 +98,9 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 clients,
                 f"agents/{kind}",
                 paint,
-                lambda p, kind=kind: worst(p.tally("agents").of(kind)),
+                worst_slot("agents", kind),
                 w(plural),
-                [
-                    lambda p, kind=kind, plural=plural: counts_text(w, plural, p.tally("agents").of(kind)),
-                    *(
-                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3, w)[i])
-                        for i in range(3)
-                    ),
-                ],
+                [counts_slot(w, plural, "agents", kind), *unhealthy_slots(w, ("agents",), kind, 3)],
                 kind="agents",
             )
             if apiservers:

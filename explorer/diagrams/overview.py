@@ -12,7 +12,7 @@ claims, storage is drawn per StorageClass as counts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from operator import methodcaller
 from typing import Any
 
@@ -201,9 +201,9 @@ def _count_groups(
                         g["mounts"].add(pvc)
     for kind in NODE_AGENT_KINDS:
         for agent in by_kind.get(kind, []):
-            key = group_of_node.get(agent.parent or "")
-            if key is not None:
-                count("group-agents", key, agent)
+            node_key = group_of_node.get(agent.parent or "")
+            if node_key is not None:
+                count("group-agents", node_key, agent)
     return groups
 
 
@@ -233,6 +233,29 @@ def unhealthy_lines(bad: list[Component], lines: int, words: Words) -> list[str]
     elif not ranked:
         out.append(words("nothing unhealthy"))
     return out + [""] * (lines - len(out))
+
+
+def counts_slot(words: Words, noun: str, tally: str, key: Hashable) -> Callable[[ViewPlan], str]:
+    """A summary line of counts (`34 pods: ✔ 30 ok …`) from a tally of any later plan."""
+    return lambda p: counts_text(words, noun, p.tally(tally).of(key))
+
+
+def worst_slot(tally: str, key: Hashable) -> Callable[[ViewPlan], Health]:
+    """A summary's health: the worst among what a tally counts under `key`."""
+    return lambda p: worst(p.tally(tally).of(key))
+
+
+def unhealthy_slots(
+    words: Words, tallies: tuple[str, ...], key: Hashable, lines: int
+) -> list[Callable[[ViewPlan], str]]:
+    """`lines` summary lines naming the unhealthy members the tallies hold under `key`."""
+
+    def line(index: int) -> Callable[[ViewPlan], str]:
+        return lambda p: unhealthy_lines(
+            [c for tally in tallies for c in p.tally(tally).unhealthy(key, p.state)], lines, words
+        )[index]
+
+    return [line(i) for i in range(lines)]
 
 
 def _reverse_in_overview(cp_names: set[str]) -> Callable[[Edge], bool | None]:
@@ -353,7 +376,7 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         tops = [f"{kind}/{n.name}" for n in workers for kind in ("kubelet", "kube-proxy")]
         tops = [top for top in tops if top in drawn_ids] + [p.id for p in pods_on.get("", [])]
     for top in tops if anchor else ():
-        invisible_edge(graph, paint, anchor, top)
+        invisible_edge(graph, paint, anchor or "", top)
 
     with graph.subgraph(name="cluster_storage") as st:
         layer(st, "layer-storage", w("Storage"))
@@ -497,22 +520,9 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
                 pool=drawable(key[1], 16),
             ),
             [
-                lambda p, key=key: counts_text(w, "nodes", p.tally("group-nodes").of(key)),
-                lambda p, key=key: counts_text(w, "pods", p.tally("group-pods").of(key)),
-                *(
-                    (
-                        lambda p, key=key, i=i: unhealthy_lines(
-                            [
-                                c
-                                for tally in ("group-nodes", "group-agents", "group-pods")
-                                for c in p.tally(tally).unhealthy(key, p.state)
-                            ],
-                            UNHEALTHY_LINES,
-                            w,
-                        )[i]
-                    )
-                    for i in range(UNHEALTHY_LINES)
-                ),
+                counts_slot(w, "nodes", "group-nodes", key),
+                counts_slot(w, "pods", "group-pods", key),
+                *unhealthy_slots(w, ("group-nodes", "group-agents", "group-pods"), key, UNHEALTHY_LINES),
             ],
             width=3.6,
             kind="node-group",
@@ -560,15 +570,12 @@ def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: Vi
             st,
             f"volumes-of/{sc}",
             paint,
-            lambda p, sc=sc: worst(p.tally("volumes").of(sc)),
+            worst_slot("volumes", sc),
             w("volumes of class {name}", name=drawable(sc, 30)),
             [
-                lambda p, sc=sc: counts_text(w, "PVs", p.tally("pv").of(sc)),
-                lambda p, sc=sc: counts_text(w, "PVCs", p.tally("pvc").of(sc)),
-                *(
-                    (lambda p, sc=sc, i=i: unhealthy_lines(p.tally("volumes").unhealthy(sc, p.state), 3, w)[i])
-                    for i in range(3)
-                ),
+                counts_slot(w, "PVs", "pv", sc),
+                counts_slot(w, "PVCs", "pvc", sc),
+                *unhealthy_slots(w, ("volumes",), sc, 3),
             ],
             kind="volumes",
         )

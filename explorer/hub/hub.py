@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from explorer.hub.recent import RecentEvents
@@ -105,7 +105,7 @@ class Hub:
         async with self._handling:
             await self._handle(batch)
 
-    async def _handle(self, batch: list[Change]) -> None:
+    async def _handle(self, batch: Sequence[Change]) -> None:
         messages = []
         batch = [cap_change(change) for change in batch]
         for change in batch:

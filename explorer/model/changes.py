@@ -149,7 +149,7 @@ def change_from_message(message: Any) -> Change:
                 raise ValueError(f"an event needs a {key} string")
         return Event(time=time, severity=str(message.get("severity", "Normal")), **fields)  # type: ignore[arg-type]
     try:
-        change_type = ChangeType(kind)
+        change_type = ChangeType(str(kind))
     except ValueError:
         raise ValueError(f"unknown change type {kind!r}") from None
     return ComponentChange(change_type, Component.from_dict(message.get("component")), time)

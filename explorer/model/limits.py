@@ -20,6 +20,7 @@ costs a length check and one `str.isprintable` per string.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from explorer.model.component import Component
@@ -103,6 +104,7 @@ def _fits(value: dict[Any, Any] | list[Any], depth: int) -> int:
     if depth >= DETAIL_DEPTH or len(value) > DETAIL_ITEMS:
         return -1
     total = 0
+    items: Iterable[Any]
     if type(value) is dict:
         for key in value:
             if type(key) is not str or len(key) > TEXT_LIMIT or not (key.isprintable() or not _UNSAFE.search(key)):

@@ -217,8 +217,8 @@ def _texts(path: Path, keys: list[str], tries: set[str]) -> tuple[str, str, dict
         unknown = set(entry) - STEP_TEXT_KEYS
         if unknown:
             raise _fail(path, entry, f"step {key!r}: unknown keys {', '.join(sorted(unknown))}")
-        required = {"title", "what"} | ({"try"} if key in tries else set())
-        for name in sorted(required):
+        needed = {"title", "what"} | ({"try"} if key in tries else set())
+        for name in sorted(needed):
             if not isinstance(entry.get(name), str) or not entry[name].strip():
                 raise _fail(path, entry, f"step {key!r} lacks {name!r}")
         texts[key] = {name: str(value).strip() for name, value in entry.items()}

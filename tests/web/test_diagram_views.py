@@ -21,6 +21,17 @@ def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
 
 
+async def until_status(component_id: str, status: str) -> None:
+    """Wait for a command's changes to reach the snapshot (scaled out, the hub stores them after it answers)."""
+    runtime = await get_runtime()
+    for _ in range(100):
+        component = (await runtime.snapshot()).state.get(component_id)
+        if component is not None and component.status == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{component_id} never became {status}")
+
+
 @pytest.mark.parametrize(
     ("view", "crumbs", "element"),
     [
@@ -91,6 +102,7 @@ async def test_the_node_box_without_a_name_says_what_to_type():
 async def test_the_component_panel_is_an_htmx_partial_with_status_health_why_and_fields():
     runtime = await get_runtime()
     await runtime.command({"action": "node-down", "node": "worker-1"})
+    await until_status("kubelet/worker-1", "Stopped")
     response = await AsyncClient().get("/component/kubelet/worker-1/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     page = soup(response)
@@ -175,6 +187,7 @@ def a_draining_managed_apiserver() -> Component:
     return map_managed_apiserver(livez, readyz, False, "/readyz answered 500")
 
 
+@pytest.mark.embedded_only  # a managed control plane no simulated or recorded source draws on demand
 async def test_a_managed_control_planes_panel_lists_its_checks_failing_first_and_marked():
     managed = a_draining_managed_apiserver()
     runtime = await get_runtime()
