@@ -35,6 +35,7 @@ lint: setup-test
 	$(VENV)/bin/ruff check explorer tests benchmarks
 	$(VENV)/bin/ruff format --check explorer tests benchmarks
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest

@@ -27,6 +27,7 @@ from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
 from explorer.model import ClusterState, Component, EdgeKind, Health
 from explorer.web.current import current_state, inline_svg, renderer
+from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
 
 __all__ = ["component_panel", "node_jump", "view_page"]
@@ -51,11 +52,11 @@ CONTROL_KINDS = {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-
 def _view_title(view: str) -> str:
     if view.startswith("nodes/"):
         return gettext("Node %(name)s") % {"name": view.split("/", 1)[1]}
-    return VIEW_TITLES.get(view, view)
+    return str(VIEW_TITLES.get(view, view))
 
 
 def _breadcrumbs(view: str) -> list[dict[str, str]]:
-    crumbs = [{"title": VIEW_TITLES["overview"], "url": reverse("view", args=["overview"])}]
+    crumbs = [{"title": str(VIEW_TITLES["overview"]), "url": reverse("view", args=["overview"])}]
     if view != "overview":
         crumbs.append({"title": _view_title(view), "url": reverse("view", args=[view])})
     return crumbs
@@ -173,7 +174,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
 
 
 @require_GET
-async def component_panel(request: HttpRequest, component_id: str) -> HttpResponse:
+async def component_panel(request: HtmxHttpRequest, component_id: str) -> HttpResponse:
     _, state, runtime = await current_state()
     panel = _panel_context(state, component_id, await runtime.recent_events(component_id))
     status = 404 if "missing" in panel else 200

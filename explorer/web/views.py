@@ -18,6 +18,7 @@ from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceErro
 from explorer.model.changes import snapshot_message
 from explorer.web.current import current_state, health_summary, inline_svg, renderer
 from explorer.web.dashboard_views import dashboard_context
+from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
 
 SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
@@ -84,9 +85,10 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
-async def sim_api(request: HttpRequest) -> HttpResponse:
+async def sim_api(request: HtmxHttpRequest) -> HttpResponse:
     runtime = await get_runtime()
     payload: dict[str, Any] = {}
+    status: dict[str, Any] | None
     if request.method == "POST":
         try:
             payload = _command_payload(request)
@@ -124,7 +126,7 @@ async def _kube_contexts(runtime: Runtime) -> dict[str, Any] | None:
 
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
-async def kube_contexts(request: HttpRequest) -> HttpResponse:
+async def kube_contexts(request: HtmxHttpRequest) -> HttpResponse:
     """GET the kubeconfig's contexts; POST `context` to read another one (the page's context picker)."""
     runtime = await get_runtime()
     contexts = await _kube_contexts(runtime)
@@ -146,7 +148,7 @@ async def kube_contexts(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/")
 
 
-def _context_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def _context_error(request: HtmxHttpRequest, message: str, status: int) -> HttpResponse:
     if request.htmx:  # htmx swaps only successful answers: the message lands under the picker
         return HttpResponse(format_html('<p class="error">{}</p>', message))
     return JsonResponse({"error": message}, status=status)
