@@ -8,6 +8,7 @@ test that sets them up sees the same cluster either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -82,6 +83,16 @@ async def fresh_runtime(request: pytest.FixtureRequest, settings, monkeypatch) -
     channel_layers.backends.clear()
     yield request.param
     await reset_runtime()
-    channel_layers.backends.clear()
+    await _close_layers()
     for hub in hubs:
         hub.stop()
+
+
+async def _close_layers() -> None:
+    """Close the Redis layer's connections, so no consumer's receive outlives the test's event loop."""
+    for layer in list(channel_layers.backends.values()):
+        close = getattr(layer, "close_pools", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), 5)
+    channel_layers.backends.clear()
