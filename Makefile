@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The Chinese pages and diagrams need a CJK font, or screenshots and PNG exports show boxes.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 .PHONY: run test lint bench setup setup-test clean
 
@@ -22,7 +24,8 @@ setup: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
 
 setup-test: setup $(VENV)/.installed-test
-	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core docker-compose:docker-compose
+	scripts/ensure-debian-packages.sh redis-server:redis-server chromium:chromium fc-list:fonts-dejavu-core docker-compose:docker-compose \
+		$(CJK_FONT):fonts-noto-cjk
 
 run: setup
 	$(PY) manage.py migrate --noinput
@@ -32,6 +35,7 @@ lint: setup-test
 	$(VENV)/bin/ruff check explorer tests benchmarks
 	$(VENV)/bin/ruff format --check explorer tests benchmarks
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest
@@ -41,7 +45,9 @@ bench: setup-test
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/kube_mapping.py
 	$(PY) benchmarks/kube_latency.py
+	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/fanout.py
+	$(PY) benchmarks/replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a kubelet's probe names the pod's IP as its Host, which no allow-list knows ahead of time.
+    "explorer.web.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,7 +78,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-CSRF_FAILURE_VIEW = "explorer.web.views.csrf_failure"
+CSRF_FAILURE_VIEW = "explorer.web.errors.csrf_failure"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -106,6 +108,9 @@ EXPLORER_SEED = env_int("EXPLORER_SEED", default=1, minimum=0)
 EXPLORER_SPEED = env_float("EXPLORER_SPEED", default=1.0, minimum=0.25, maximum=100.0)
 EXPLORER_CONTEXT = env_str("EXPLORER_CONTEXT", default="")
 EXPLORER_REPLAY_FILE = env_str("EXPLORER_REPLAY_FILE", default="")
+# A replay waits at its first line, paused, for someone to press play; these start it at once, and again at its end.
+EXPLORER_REPLAY_AUTOPLAY = env_bool("EXPLORER_REPLAY_AUTOPLAY", default=False)
+EXPLORER_REPLAY_LOOP = env_bool("EXPLORER_REPLAY_LOOP", default=False)
 KUBECONFIG = os.environ.get("KUBECONFIG", "")
 
 LOGGING = {

@@ -18,7 +18,13 @@ urlpatterns = [
     path("follow/<slug:room>/state/", tour_views.room_state, name="room-state"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("view/nodes/", diagram_views.node_jump, name="node-jump"),
-    path("view/<path:view>/", diagram_views.view_page, name="view"),
-    path("component/<path:component_id>/", diagram_views.component_panel, name="component"),
-    re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
+    # A cluster names its nodes and components: any text routes (a line break too), so every panel
+    # and view opens. A diagram's name must not hold a control character: it may name the download.
+    re_path(r"^view/(?P<view>(?s:.+))/$", diagram_views.view_page, name="view"),
+    re_path(r"^component/(?P<component_id>(?s:.+))/$", diagram_views.component_panel, name="component"),
+    re_path(r"^diagram/(?P<view>[^\x00-\x1f\x7f]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
 ]
+
+handler403 = "explorer.web.errors.permission_denied"
+handler404 = "explorer.web.errors.not_found"
+handler500 = "explorer.web.errors.server_error"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the explorer needs when their program is missing.
 # Usage: ensure-debian-packages.sh PROGRAM:PACKAGE [PROGRAM:PACKAGE ...]
+# PROGRAM may be an absolute path instead (a font file, say): the package is needed when it is absent.
 # As root it runs apt-get; otherwise it names the packages to install and fails.
 set -euo pipefail
 missing=()
 for pair in "$@"; do
   program=${pair%%:*}
   package=${pair#*:}
-  command -v "$program" >/dev/null 2>&1 || missing+=("$package")
+  if [[ $program == /* ]]; then
+    [ -e "$program" ] || missing+=("$package")
+  else
+    command -v "$program" >/dev/null 2>&1 || missing+=("$package")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

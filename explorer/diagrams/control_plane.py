@@ -12,14 +12,12 @@ from explorer.diagrams.elements import (
     add_edge,
     add_state_edges,
     add_summary,
-    counts_text,
+    layer,
     new_graph,
     node_frame,
-    worst,
 )
-from explorer.diagrams.overview import unhealthy_lines
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
-from explorer.diagrams.style import FONT
+from explorer.diagrams.overview import counts_slot, unhealthy_slots, worst_slot
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, EdgeKind, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS
 from explorer.model.state import topology_key
@@ -44,24 +42,30 @@ def plan_control_plane(state: ClusterState, arg: str | None = None) -> ViewPlan:
     nodes = [n for n in (state.components.get(h) for h in sorted(hosts)) if n is not None and n.kind == "node"]
     drawn.extend(sorted(members + nodes, key=lambda c: c.id))
     signature.extend((topology_key(c), len(component_lines(c))) for c in drawn)
-    signature.append(("agents", tuple(sorted(plan.tally("agents").counts))))
+    signature.append(("agents", tuple(sorted(str(kind) for kind in plan.tally("agents").counts))))
     plan.facts["nodes"] = nodes
     return plan
 
 
 def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     state = plan.state
-    graph = new_graph("control-plane", f"cluster {state.cluster} ({state.source}): control plane")
-    graph.attr(ranksep="0.9", nodesep="0.5")
+    w = paint.words
+    title = w(
+        "cluster {cluster} ({source}): control plane",
+        cluster=drawable(state.cluster),
+        source=drawable(state.source, 12),
+    )
+    graph = new_graph("control-plane", title)
+    graph.attr(ranksep="0.6", nodesep="0.3")
     members: list[Component] = sorted(plan.facts["members"], key=lambda c: c.id)
     nodes: list[Component] = plan.facts["nodes"]
     node_ids = {n.id for n in nodes}
 
     def draw(g: graphviz.Digraph, c: Component) -> None:
-        add_component(g, c, paint, width=2.5, with_lines=True)
+        add_component(g, c, paint, with_lines=True)
 
     for node in nodes:
-        with node_frame(graph, node, paint, f"control-plane node {node.name}") as box:
+        with node_frame(graph, node, paint, w("control-plane node {name}", name=drawable(node.name))) as box:
             for kind in CONTROL_PLANE_KINDS:
                 for c in members:
                     if c.kind == kind and c.parent == node.id:
@@ -69,7 +73,7 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     loose = [c for c in members if c.parent not in node_ids]
     if loose:  # a managed control plane: the provider hides its machines
         with graph.subgraph(name="cluster_managed") as managed:
-            managed.attr(id="layer-managed", label="managed by the provider", style="rounded,dashed", fontname=FONT)
+            layer(managed, "layer-managed", w("managed by the provider"), style="rounded,dashed")
             for c in loose:
                 draw(managed, c)
 
@@ -80,13 +84,13 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             with graph.subgraph() as row:
                 row.attr(rank="same")
                 for cid in ids:
-                    row.node(cid)
+                    row.node(paint.name(cid))
 
-    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn}, w)
     apiservers = [c for c in members if c.kind == "apiserver"]
     agents = plan.tally("agents").counts
     with graph.subgraph(name="cluster_clients") as clients:
-        clients.attr(id="layer-clients", label="node agents (all nodes)", style="rounded", fontname=FONT)
+        layer(clients, "layer-clients", w("node agents (all nodes)"))
         for kind, plural in CLIENT_AGENTS:
             if kind not in agents:
                 continue
@@ -94,17 +98,11 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                 clients,
                 f"agents/{kind}",
                 paint,
-                lambda p, kind=kind: worst(p.tally("agents").of(kind)),
-                plural,
-                [
-                    lambda p, kind=kind, plural=plural: counts_text(plural, p.tally("agents").of(kind)),
-                    *(
-                        (lambda p, kind=kind, i=i: unhealthy_lines(p.tally("agents").unhealthy(kind, p.state), 3)[i])
-                        for i in range(3)
-                    ),
-                ],
+                worst_slot("agents", kind),
+                w(plural),
+                [counts_slot(w, plural, "agents", kind), *unhealthy_slots(w, ("agents",), kind, 3)],
                 kind="agents",
             )
             if apiservers:
-                add_edge(graph, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, "HTTPS watch")
+                add_edge(graph, paint, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, w("HTTPS watch"))
     return graph

@@ -7,10 +7,17 @@ from typing import Any
 
 import graphviz
 
-from explorer.diagrams.elements import add_component, add_state_edges, new_graph, node_frame
+from explorer.diagrams.elements import (
+    add_component,
+    add_state_edges,
+    invisible_edge,
+    layer,
+    new_graph,
+    node_frame,
+    node_title,
+)
 from explorer.diagrams.overview import group_of
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
-from explorer.diagrams.style import FONT
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
 from explorer.model.images import registry_of
@@ -68,33 +75,39 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     f = plan.facts
     node: Component = f["node"]
     state = plan.state
-    graph = new_graph("node", f"cluster {state.cluster} ({state.source}): node {node.name}")
+    w = paint.words
+    title = w(
+        "cluster {cluster} ({source}): node {name}",
+        cluster=drawable(state.cluster),
+        source=drawable(state.source, 12),
+        name=drawable(node.name),
+    )
+    graph = new_graph("node", title)
     graph.attr(rankdir="LR", ranksep="0.8")
     for a in f["apiserver"]:
         with graph.subgraph(name="cluster_control_plane") as cp:
-            cp.attr(id="layer-control-plane", label="Control plane", style="rounded", fontname=FONT)
+            layer(cp, "layer-control-plane", w("Control plane"))
             add_component(cp, a, paint)
     zone, pool = group_of(node)
-    title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone} · pool {pool}"
-    with node_frame(graph, node, paint, title) as box:
+    with node_frame(graph, node, paint, node_title(w, node, zone, pool)) as box:
         for c in f["agents"]:
             add_component(box, c, paint, with_lines=c.kind in CONTROL_PLANE_KINDS)
         for p in f["pods"]:
-            add_component(box, p, paint, width=3.3, with_lines=True)
+            add_component(box, p, paint, with_lines=True)
             runtime = f"runtime/{node.name}"
             if runtime in state.components:
                 # Invisible: the runtime runs these pods, so they sit beside it.
-                box.edge(runtime, p.id, style="invis")
+                invisible_edge(box, paint, runtime, p.id)
     if f["claims"] or f["volumes"]:
         with graph.subgraph(name="cluster_storage") as st:
-            st.attr(id="layer-storage", label="Volumes mounted", style="rounded", fontname=FONT)
+            layer(st, "layer-storage", w("Volumes mounted"))
             for c in [*f["claims"], *f["volumes"]]:
-                add_component(st, c, paint, width=2.4, with_lines=True)
+                add_component(st, c, paint, with_lines=True)
     if f["registries"]:
         with graph.subgraph(name="cluster_registries") as rg:
-            rg.attr(id="layer-registries", label="Image registries", style="rounded", fontname=FONT)
+            layer(rg, "layer-registries", w("Image registries"))
             for c in f["registries"]:
                 add_component(rg, c, paint)
     drawn = {c.id for c in plan.drawn}
-    add_state_edges(graph, derive_edges(plan.drawn), drawn)
+    add_state_edges(graph, paint, derive_edges(plan.drawn), drawn, w)
     return graph

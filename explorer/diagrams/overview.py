@@ -12,6 +12,7 @@ claims, storage is drawn per StorageClass as counts.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Hashable
 from operator import methodcaller
 from typing import Any
 
@@ -23,13 +24,18 @@ from explorer.diagrams.elements import (
     add_state_edges,
     add_summary,
     counts_text,
+    invisible_edge,
+    layer,
     new_graph,
     node_frame,
+    node_title,
+    text_width,
     worst,
 )
-from explorer.diagrams.paint import Paint, ViewPlan, clip
-from explorer.diagrams.style import FONT, HEALTH_GLYPH
-from explorer.model import ClusterState, Component, EdgeKind, Health, derive_edges
+from explorer.diagrams.paint import Paint, ViewPlan, dot_text, drawable
+from explorer.diagrams.style import HEALTH_GLYPH, SIZE
+from explorer.diagrams.words import Words
+from explorer.model import ClusterState, Component, Edge, EdgeKind, Health, derive_edges
 from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
@@ -195,9 +201,9 @@ def _count_groups(
                         g["mounts"].add(pvc)
     for kind in NODE_AGENT_KINDS:
         for agent in by_kind.get(kind, []):
-            key = group_of_node.get(agent.parent or "")
-            if key is not None:
-                count("group-agents", key, agent)
+            node_key = group_of_node.get(agent.parent or "")
+            if node_key is not None:
+                count("group-agents", node_key, agent)
     return groups
 
 
@@ -218,24 +224,72 @@ def drawn_in_overview(state: ClusterState) -> list[Component]:
     return sorted(plan_overview(state).drawn, key=lambda c: c.id)
 
 
-def unhealthy_lines(bad: list[Component], lines: int) -> list[str]:
+def unhealthy_lines(bad: list[Component], lines: int, words: Words) -> list[str]:
     ranked = sorted(bad, key=lambda c: (c.health is not Health.ERROR, c.id))
     named = ranked if len(ranked) <= lines else ranked[: lines - 1]
-    out = [clip(f"{HEALTH_GLYPH[c.health]} {c.kind} {c.name} {c.status}", 44) for c in named]
+    out = [drawable(f"{HEALTH_GLYPH[c.health]} {c.kind} {c.name} {c.status}", 44) for c in named]
     if len(ranked) > len(named):
-        out.append(f"… and {len(ranked) - len(named)} more unhealthy")
+        out.append(words("… and {count} more unhealthy", count=len(ranked) - len(named)))
     elif not ranked:
-        out.append("nothing unhealthy")
+        out.append(words("nothing unhealthy"))
     return out + [""] * (lines - len(out))
 
 
+def counts_slot(words: Words, noun: str, tally: str, key: Hashable) -> Callable[[ViewPlan], str]:
+    """A summary line of counts (`34 pods: ✔ 30 ok …`) from a tally of any later plan."""
+    return lambda p: counts_text(words, noun, p.tally(tally).of(key))
+
+
+def worst_slot(tally: str, key: Hashable) -> Callable[[ViewPlan], Health]:
+    """A summary's health: the worst among what a tally counts under `key`."""
+    return lambda p: worst(p.tally(tally).of(key))
+
+
+def unhealthy_slots(
+    words: Words, tallies: tuple[str, ...], key: Hashable, lines: int
+) -> list[Callable[[ViewPlan], str]]:
+    """`lines` summary lines naming the unhealthy members the tallies hold under `key`."""
+
+    def line(index: int) -> Callable[[ViewPlan], str]:
+        return lambda p: unhealthy_lines(
+            [c for tally in tallies for c in p.tally(tally).unhealthy(key, p.state)], lines, words
+        )[index]
+
+    return [line(i) for i in range(lines)]
+
+
+def _reverse_in_overview(cp_names: set[str]) -> Callable[[Edge], bool | None]:
+    """Which edges the overview lays out against their arrow.
+
+    The rows read: the control plane, with its apiserver at the bottom; the worker nodes; then
+    what they use beneath them (registries, storage, machines). So the workers' watches reach up
+    to the apiserver (reversed, as usual) while the control plane's own members sit above the
+    apiserver they watch, and etcd above the apiserver that writes to it: no line has to cross
+    a box on its way.
+    """
+
+    def reverse(edge: Edge) -> bool | None:
+        if edge.kind is EdgeKind.GRPC:
+            return True
+        if edge.kind is EdgeKind.WATCH:
+            return edge.source.split("/", 1)[1] not in cp_names
+        return False
+
+    return reverse
+
+
 def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
+    """Rows: the control plane beside the image registries and storage; the worker nodes; their machines."""
     state = plan.state
     facts = plan.facts
+    w = paint.words
     by_kind: dict[str, list[Component]] = facts["by_kind"]
     pods_on: dict[str, list[Component]] = facts["pods_on"]
-    graph = new_graph("overview", f"cluster {state.cluster} ({state.source}): overview")
-    graph.attr(ranksep="0.45", nodesep="0.2")
+    title = w(
+        "cluster {cluster} ({source}): overview", cluster=drawable(state.cluster), source=drawable(state.source, 12)
+    )
+    graph = new_graph("overview", title)
+    graph.attr(ranksep="0.4", nodesep="0.22")
     nodes = by_kind.get("node", [])
     cp_nodes = [n for n in nodes if n.detail.get("role") == "control-plane"]
     workers = [n for n in nodes if n not in cp_nodes]
@@ -248,47 +302,53 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             f"pods-of/{node.name}",
             paint,
             lambda p: worst(p.tally("pods-of").of(nid)),
-            "pods",
+            w("pods"),
             [
-                lambda p: counts_text("pods", p.tally("pods-of").of(nid)),
-                *((lambda p, i=i: unhealthy_lines(p.tally("pods-of").unhealthy(nid, p.state), 3)[i]) for i in range(3)),
+                lambda p: counts_text(w, "pods", p.tally("pods-of").of(nid)),
+                *(
+                    (lambda p, i=i: unhealthy_lines(p.tally("pods-of").unhealthy(nid, p.state), 3, w)[i])
+                    for i in range(3)
+                ),
             ],
             width=2.9,
             kind="pods",
         )
 
     def node_with_members(parent: graphviz.Digraph, node: Component, kinds: tuple[str, ...]) -> None:
-        zone = group_of(node)[0]
-        title = f"{node.detail.get('role', 'worker')} node {node.name} · {zone}"
-        with node_frame(parent, node, paint, title) as box:
+        with node_frame(parent, node, paint, node_title(w, node, group_of(node)[0])) as box:
             for kind in kinds:
                 for c in by_kind.get(kind, []):
                     if c.parent == node.id:
                         add_component(box, c, paint)
-            # Invisible: on a control-plane node the agents go a row below etcd, so the
-            # node is three elements wide rather than six.
-            etcd = f"etcd/{node.name}"
-            if etcd in drawn_ids:
-                for agent in (f"kubelet/{node.name}", f"kube-proxy/{node.name}"):
-                    if agent in drawn_ids:
-                        box.edge(etcd, agent, style="invis")
-            node_pods = pods_on.get(node.id, [])
+            # Invisible: where several control-plane nodes stand side by side, each puts its
+            # agents a row below etcd, three elements wide rather than six.
+            if len(cp_nodes) > 1:
+                for member in (f"{kind}/{node.name}" for kind in ("etcd", "scheduler", "controller-manager")):
+                    for agent in (f"kubelet/{node.name}", f"kube-proxy/{node.name}"):
+                        if member in drawn_ids and agent in drawn_ids:
+                            invisible_edge(box, paint, member, agent)
+            node_pods = _ordered_pods(pods_on.get(node.id, []))
             runtime = f"runtime/{node.name}"
             if len(node_pods) <= POD_DETAIL_LIMIT:
                 for i, p in enumerate(node_pods):
-                    add_component(box, p, paint, 2.9)
+                    add_component(box, p, paint)
                     # Invisible: stacks the pods under the runtime that runs them, two to a row,
                     # so a node stays narrow and a few nodes fit a 4:3 projector side by side.
                     above = runtime if i < PODS_PER_ROW else node_pods[i - PODS_PER_ROW].id
                     if above in drawn_ids:
-                        box.edge(above, p.id, style="invis")
+                        invisible_edge(box, paint, above, p.id)
+                for first in range(0, len(node_pods), PODS_PER_ROW):
+                    with box.subgraph() as row:
+                        row.attr(rank="same")
+                        for p in node_pods[first : first + PODS_PER_ROW]:
+                            row.node(paint.name(p.id))
             else:
                 pods_summary(box, node)
                 if runtime in drawn_ids:
-                    box.edge(runtime, f"pods-of/{node.name}", style="invis")
+                    invisible_edge(box, paint, runtime, f"pods-of/{node.name}")
 
     with graph.subgraph(name="cluster_control_plane") as cp:
-        cp.attr(id="layer-control-plane", label="Control plane", style="rounded", fontname=FONT, fontsize="13")
+        layer(cp, "layer-control-plane", w("Control plane"))
         for node in cp_nodes:
             node_with_members(cp, node, (*CONTROL_PLANE_KINDS, *NODE_AGENT_KINDS))
         hosted = {n.id for n in cp_nodes}
@@ -298,77 +358,148 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
                     add_component(cp, c, paint)
 
     with graph.subgraph(name="cluster_workers") as wk:
-        wk.attr(id="layer-nodes", label="Worker nodes", style="rounded", fontname=FONT, fontsize="13")
+        layer(wk, "layer-nodes", w("Worker nodes"))
         if not facts["grouped"]:
             for node in workers:
                 node_with_members(wk, node, NODE_AGENT_KINDS)
             for p in pods_on.get("", []):  # not yet scheduled: drawn apart from every node
-                add_component(wk, p, paint, 2.9)
+                add_component(wk, p, paint)
         else:
             _draw_groups(wk, graph, plan, paint)
 
-    # Invisible: the workers hang below the whole control plane rather than beside
-    # its members, which keeps the picture about as wide as it is tall.
+    # Invisible: the workers hang below the whole control plane rather than beside its members.
     anchor = next((f"runtime/{n.name}" for n in cp_nodes if f"runtime/{n.name}" in drawn_ids), None)
     anchor = anchor or next((c.id for c in by_kind.get("apiserver", [])), None)
-    if anchor:
-        if facts["grouped"]:
-            tops = [_group_id(key) for key in sorted(facts["groups"])]
-        else:
-            tops = [f"{kind}/{n.name}" for n in workers for kind in ("kubelet", "kube-proxy")]
-            tops += [p.id for p in pods_on.get("", [])]
-        for top in tops:
-            if top in drawn_ids or top.startswith("node-group/"):
-                graph.edge(anchor, top, style="invis")
+    if facts["grouped"]:
+        tops = [_group_id(key) for key in sorted(facts["groups"])][:GROUPS_PER_ROW]
+    else:
+        tops = [f"{kind}/{n.name}" for n in workers for kind in ("kubelet", "kube-proxy")]
+        tops = [top for top in tops if top in drawn_ids] + [p.id for p in pods_on.get("", [])]
+    for top in tops if anchor else ():
+        invisible_edge(graph, paint, anchor or "", top)
 
     with graph.subgraph(name="cluster_storage") as st:
-        st.attr(id="layer-storage", label="Storage", style="rounded", fontname=FONT, fontsize="13")
+        layer(st, "layer-storage", w("Storage"))
         for c in by_kind.get("storageclass", []):
             add_component(st, c, paint)
         if facts["storage_detailed"]:
+            # One row, claims to classes: storage is as low as the rest of what the nodes use.
+            with st.subgraph() as row:
+                row.attr(rank="same")
+                for kind in ("pvc", "pv", "storageclass"):
+                    for c in by_kind.get(kind, []):
+                        row.node(paint.name(c.id))
             for kind in ("pv", "pvc"):
                 for c in by_kind.get(kind, []):
                     add_component(st, c, paint)
         else:
             draw_storage_summary(st, graph, plan, paint)
+            with st.subgraph() as row:
+                row.attr(rank="same")
+                for sc in facts["volume_classes"]:
+                    row.node(paint.name(f"volumes-of/{sc}"))
+                for c in by_kind.get("storageclass", []):
+                    row.node(paint.name(c.id))
 
     with graph.subgraph(name="cluster_registries") as rg:
-        rg.attr(id="layer-registries", label="Image registries", style="rounded", fontname=FONT, fontsize="13")
+        layer(rg, "layer-registries", w("Image registries"))
         for c in by_kind.get("registry", []):
             add_component(rg, c, paint)
 
     with graph.subgraph(name="cluster_infrastructure") as infra:
-        infra.attr(id="layer-infrastructure", label="Infrastructure", style="rounded", fontname=FONT, fontsize="13")
+        layer(infra, "layer-infrastructure", w("Infrastructure"))
+        with infra.subgraph() as row:
+            row.attr(rank="same")
+            for zone in sorted(facts["zones"]):
+                row.node(paint.name(f"zone/{zone}"))
         for zone, count in sorted(facts["zones"].items()):
+            machines = w.plural("1 machine", "{count} machines", count)
             infra.node(
-                f"zone/{zone}",
-                label=f"{zone}\n{count} machine{'s' if count != 1 else ''}",
-                id=f"zone/{zone}",
+                paint.name(f"zone/{zone}"),
+                label=dot_text(f"{drawable(zone)}\n{machines}"),
+                id=paint.element_id(f"zone/{zone}"),
                 shape="box",
                 style="rounded,dashed",
-                **{"class": "infrastructure"},
+                width=str(round(max(1.3, text_width(drawable(zone), float(SIZE["text"])) + 0.3), 2)),
+                **{"class": "infrastructure kind-zone"},
             )
-    # Keep the infrastructure beneath the storage and registries it carries.
-    anchors = [c.id for c in by_kind.get("registry", [])] or [c.id for c in by_kind.get("storageclass", [])]
-    for zone in sorted(facts["zones"]):
-        if anchors:
-            graph.edge(anchors[0], f"zone/{zone}", style="invis")
+    # Invisible: the machines, and the registries and storage the nodes use, form one bottom row
+    # beneath the lowest row of nodes, so that a line to them never has to cross another node.
+    below = [f"zone/{zone}" for zone in sorted(facts["zones"])] + [c.id for c in by_kind.get("registry", [])]
+    if facts["storage_detailed"]:
+        below += [c.id for c in by_kind.get("pvc", [])][:1] or [c.id for c in by_kind.get("storageclass", [])][:1]
+    else:
+        below += [f"volumes-of/{sc}" for sc in facts["volume_classes"]]
+    for bottom in _bottoms(plan):
+        for target in below:
+            invisible_edge(graph, paint, bottom, target)
 
     # A summarised node's pods still pull images through its runtime: a small cluster
     # takes every edge of the state; a grouped one only those between what it draws.
     edges = derive_edges(plan.drawn) if facts["grouped"] else state.edges
-    add_state_edges(graph, edges, drawn_ids)
+    worker_names = {n.name for n in workers}
+    pulls: dict[str, str] = {}  # registry -> the first worker runtime that pulls from it
+    kept = []
+    for edge in edges:
+        if edge.kind is EdgeKind.PULL and edge.source.split("/", 1)[1] in worker_names:
+            pulls.setdefault(edge.target, edge.source)
+        else:
+            kept.append(edge)
+    add_state_edges(graph, paint, kept, drawn_ids, w, reverse=_reverse_in_overview({n.name for n in cp_nodes}))
+    # The workers' pulls as one line per registry, from the bottom of the worker layer (the
+    # node view draws each runtime's own): lines from every runtime would cross the other nodes.
+    tail = _bottom_of(plan, workers[len(workers) // 2]) if workers else None
+    for registry, runtime in sorted(pulls.items()):
+        if tail:
+            add_edge(
+                graph,
+                paint,
+                runtime,
+                registry,
+                EdgeKind.PULL,
+                w("image pull (container runtimes)"),
+                tail=tail,
+                ltail="cluster_workers",
+            )
     return graph
 
 
+def _ordered_pods(pods: list[Component]) -> list[Component]:
+    """A node's pods in the order the overview stacks them: those that mount a claim last, at the
+    bottom of the node, nearest the storage they use."""
+    return sorted(pods, key=lambda p: (bool(p.detail.get("claims")), p.id))
+
+
+def _bottom_of(plan: ViewPlan, node: Component) -> str | None:
+    """The lowest element drawn inside a node's frame."""
+    node_pods = _ordered_pods(plan.facts["pods_on"].get(node.id, []))
+    if len(node_pods) > POD_DETAIL_LIMIT:
+        return f"pods-of/{node.name}"
+    if node_pods:
+        return node_pods[-1].id
+    runtime = f"runtime/{node.name}"
+    return runtime if any(c.id == runtime for c in plan.drawn) else None
+
+
+def _bottoms(plan: ViewPlan) -> list[str]:
+    """The lowest elements of the worker layer: each node's lowest, or the last row of groups."""
+    if plan.facts["grouped"]:
+        keys = sorted(plan.facts["groups"])
+        return [_group_id(key) for key in keys[(len(keys) - 1) // GROUPS_PER_ROW * GROUPS_PER_ROW :]]
+    nodes = plan.facts["by_kind"].get("node", [])
+    found = [_bottom_of(plan, n) for n in nodes if n.detail.get("role") != "control-plane"]
+    return [b for b in found if b]
+
+
 def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> None:
+    w = paint.words
     groups: dict[tuple[str, str], dict[str, Any]] = plan.facts["groups"]
     apiservers = plan.facts["by_kind"].get("apiserver", [])
     keys = sorted(groups)
     for i, key in enumerate(keys):
         gid = _group_id(key)
         if i >= GROUPS_PER_ROW:  # Invisible: groups wrap into rows, for a 4:3 screen.
-            graph.edge(_group_id(keys[i - GROUPS_PER_ROW]), gid, style="invis")
+            invisible_edge(graph, paint, _group_id(keys[i - GROUPS_PER_ROW]), gid)
 
         def health(p: ViewPlan, key: tuple[str, str] = key) -> Health:
             nodes, pods = p.tally("group-nodes").of(key), p.tally("group-pods").of(key)
@@ -382,71 +513,71 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             gid,
             paint,
             health,
-            f"{groups[key]['size']} nodes · {key[0]} · pool {key[1]}",
+            w(
+                "{size} nodes · {zone} · pool {pool}",
+                size=groups[key]["size"],
+                zone=drawable(key[0], 16),
+                pool=drawable(key[1], 16),
+            ),
             [
-                lambda p, key=key: counts_text("nodes", p.tally("group-nodes").of(key)),
-                lambda p, key=key: counts_text("pods", p.tally("group-pods").of(key)),
-                *(
-                    (
-                        lambda p, key=key, i=i: unhealthy_lines(
-                            [
-                                c
-                                for tally in ("group-nodes", "group-agents", "group-pods")
-                                for c in p.tally(tally).unhealthy(key, p.state)
-                            ],
-                            UNHEALTHY_LINES,
-                        )[i]
-                    )
-                    for i in range(UNHEALTHY_LINES)
-                ),
+                counts_slot(w, "nodes", "group-nodes", key),
+                counts_slot(w, "pods", "group-pods", key),
+                *unhealthy_slots(w, ("group-nodes", "group-agents", "group-pods"), key, UNHEALTHY_LINES),
             ],
             width=3.6,
             kind="node-group",
         )
-        if apiservers:
-            # Not a layout constraint: the groups already hang below the control plane.
-            add_edge(
-                graph,
-                gid,
-                apiservers[0].id,
-                EdgeKind.WATCH,
-                "HTTPS watch\n(kubelets, kube-proxies)",
-                constraint="false",
-            )
-        for registry in sorted(groups[key]["pulls"]):
-            add_edge(graph, gid, registry, EdgeKind.PULL, "image pull")
-        for pvc in sorted(groups[key]["mounts"]):
-            add_edge(graph, gid, pvc, EdgeKind.MOUNT, "mount")
-        graph.edge(gid, f"zone/{key[0]}", style="invis")
+    # One line per kind of traffic for the whole layer of groups, not one per group: many lines
+    # to one target would loop around the groups and through the boxes between. Each starts at
+    # the layer's edge (ltail) and names the groups it stands for.
+    if not keys:
+        return
+    first = _group_id(keys[0])
+    last_row = keys[(len(keys) - 1) // GROUPS_PER_ROW * GROUPS_PER_ROW :]
+    bottom = _group_id(last_row[len(last_row) // 2])
+    if apiservers:
+        add_edge(
+            graph,
+            paint,
+            first,
+            apiservers[0].id,
+            EdgeKind.WATCH,
+            w("HTTPS watch (kubelets, kube-proxies)"),
+            ltail="cluster_workers",
+        )
+    pulls = sorted({r for key in keys for r in groups[key]["pulls"]})
+    for registry in pulls:
+        add_edge(graph, paint, first, registry, EdgeKind.PULL, w("image pull"), tail=bottom, ltail="cluster_workers")
+    mounts = sorted({m for key in keys for m in groups[key]["mounts"]})
+    for pvc in mounts:
+        add_edge(graph, paint, first, pvc, EdgeKind.MOUNT, w("mount"), tail=bottom, ltail="cluster_workers")
     if plan.facts["pods_on"].get(""):
         add_summary(
             wk,
             "pods-unscheduled",
             paint,
             lambda p: worst(p.tally("pods-of").of("")),
-            "waiting for a node",
-            [lambda p: counts_text("pods", p.tally("pods-of").of(""))],
+            w("waiting for a node"),
+            [lambda p: counts_text(w, "pods", p.tally("pods-of").of(""))],
             kind="pods",
         )
 
 
 def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> None:
+    w = paint.words
     for sc in plan.facts["volume_classes"]:
         add_summary(
             st,
             f"volumes-of/{sc}",
             paint,
-            lambda p, sc=sc: worst(p.tally("volumes").of(sc)),
-            f"volumes of class {sc}",
+            worst_slot("volumes", sc),
+            w("volumes of class {name}", name=drawable(sc, 30)),
             [
-                lambda p, sc=sc: counts_text("PVs", p.tally("pv").of(sc)),
-                lambda p, sc=sc: counts_text("PVCs", p.tally("pvc").of(sc)),
-                *(
-                    (lambda p, sc=sc, i=i: unhealthy_lines(p.tally("volumes").unhealthy(sc, p.state), 3)[i])
-                    for i in range(3)
-                ),
+                counts_slot(w, "PVs", "pv", sc),
+                counts_slot(w, "PVCs", "pvc", sc),
+                *unhealthy_slots(w, ("volumes",), sc, 3),
             ],
             kind="volumes",
         )
         if f"storageclass/{sc}" in plan.state.components:
-            add_edge(graph, f"volumes-of/{sc}", f"storageclass/{sc}", EdgeKind.PROVISION, "provision")
+            add_edge(graph, paint, f"volumes-of/{sc}", f"storageclass/{sc}", EdgeKind.PROVISION, w("provision"))

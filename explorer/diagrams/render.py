@@ -20,6 +20,7 @@ from explorer.diagrams.node import UnknownNode, build_node, plan_node
 from explorer.diagrams.overview import build_overview, group_of, plan_overview
 from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan, component_lines
 from explorer.diagrams.storage import build_storage, plan_storage
+from explorer.diagrams.words import DEFAULT_LANGUAGE, Words, words_for
 from explorer.model import ClusterState, Component
 from explorer.model.ids import CONTROL_PLANE_KINDS, component_id
 from explorer.model.state import topology_key
@@ -106,18 +107,18 @@ def drawn_in(state: ClusterState, view: str) -> list[Component]:
     return plan_view(state, view).drawn
 
 
-def _graph(state: ClusterState, view: str) -> graphviz.Digraph:
+def _graph(state: ClusterState, view: str, language: str | None) -> graphviz.Digraph:
     plan = plan_view(state, view)
-    return resolve(view)[0].build(plan, Paint(plan, layout=False))
+    return resolve(view)[0].build(plan, Paint(plan, layout=False, words=words_for(language)))
 
 
-def render_dot(state: ClusterState, view: str) -> str:
-    """DOT source with the state baked in (colours and status words), for export."""
-    return _graph(state, view).source
+def render_dot(state: ClusterState, view: str, language: str | None = DEFAULT_LANGUAGE) -> str:
+    """DOT source with the state baked in (colours and status words), for export, in `language`."""
+    return _graph(state, view, language).source
 
 
-def render_png(state: ClusterState, view: str) -> bytes:
-    return _graph(state, view).pipe(format="png", quiet=True)
+def render_png(state: ClusterState, view: str, language: str | None = DEFAULT_LANGUAGE) -> bytes:
+    return _graph(state, view, language).pipe(format="png", quiet=True)
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,11 @@ class DiagramRenderer:
                 self._seen.popitem(last=False)
         return plan, fresh
 
-    def svg(self, state: ClusterState, view: str) -> str:
+    def svg(self, state: ClusterState, view: str, language: str | None = DEFAULT_LANGUAGE) -> str:
+        """The view's SVG in `language` (its titles, layers and summaries; Kubernetes' words stay)."""
         plan, fresh = self._plan(state, view)
-        key = self.signature_of(plan)
+        words = words_for(language)
+        key = f"{self.signature_of(plan)}:{words.language}"  # one layout per language: the words move it
         with self._lock:
             template = self._layouts.get(key)
             if template is not None:
@@ -235,17 +238,17 @@ class DiagramRenderer:
         if template is None:
             # Lay out from a plan whose facts are all this state's own, not restated ones.
             spec, argument = resolve(view)
-            template = self._layout(plan if fresh else plan_view(state, view), spec, spec.scope(argument))
+            template = self._layout(plan if fresh else plan_view(state, view), spec, spec.scope(argument), words)
             with self._lock:
                 self._layouts[key] = template
                 while len(self._layouts) > self._max:
                     self._layouts.popitem(last=False)
         return template.fill(plan)
 
-    def _layout(self, plan: ViewPlan, spec: ViewSpec, scope: dict[str, Any]) -> SvgTemplate:
-        paint = Paint(plan, layout=True)
+    def _layout(self, plan: ViewPlan, spec: ViewSpec, scope: dict[str, Any], words: Words) -> SvgTemplate:
+        paint = Paint(plan, layout=True, words=words)
         svg = spec.build(plan, paint).pipe(format="svg", encoding="utf-8", quiet=True)
         scope_attribute = escape(json.dumps(scope, separators=(",", ":")))
-        svg = svg.replace("<svg ", f'<svg data-scope="{scope_attribute}" ', 1)
+        svg = svg.replace("<svg ", f'<svg data-scope="{scope_attribute}" xml:lang="{words.language}" ', 1)
         self.layouts_computed += 1
-        return SvgTemplate.from_svg(svg, paint.slots)
+        return SvgTemplate.from_svg(svg, paint)

@@ -10,10 +10,9 @@ from typing import Any
 
 import graphviz
 
-from explorer.diagrams.elements import add_component, add_state_edges, new_graph
+from explorer.diagrams.elements import add_component, add_state_edges, layer, new_graph
 from explorer.diagrams.overview import count_volumes, draw_storage_summary
-from explorer.diagrams.paint import Paint, ViewPlan, component_lines
-from explorer.diagrams.style import FONT
+from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, derive_edges
 from explorer.model.state import topology_key
 
@@ -48,7 +47,11 @@ def plan_storage(state: ClusterState, arg: str | None = None) -> ViewPlan:
 def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
     state = plan.state
     by_kind: dict[str, list[Component]] = plan.facts["by_kind"]
-    graph = new_graph("storage", f"cluster {state.cluster} ({state.source}): storage")
+    w = paint.words
+    graph = new_graph(
+        "storage",
+        w("cluster {cluster} ({source}): storage", cluster=drawable(state.cluster), source=drawable(state.source, 12)),
+    )
     graph.attr(rankdir="LR", ranksep="1.0")
     columns = (
         ("pods", "Pods that mount a claim", plan.facts["pods"] if plan.facts["detailed"] else []),
@@ -60,12 +63,12 @@ def build_storage(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         if not members:
             continue
         with graph.subgraph(name=f"cluster_{name}") as column:
-            column.attr(id=f"layer-{name}", label=label, style="rounded", fontname=FONT, fontsize="13")
+            layer(column, f"layer-{name}", w(label))
             for c in members:
-                add_component(column, c, paint, width=2.9, with_lines=True)
+                add_component(column, c, paint, with_lines=True)
     if not plan.facts["detailed"]:
         with graph.subgraph(name="cluster_volumes") as column:
-            column.attr(id="layer-volumes", label="Volumes and claims", style="rounded", fontname=FONT, fontsize="13")
+            layer(column, "layer-volumes", w("Volumes and claims"))
             draw_storage_summary(column, graph, plan, paint)
-    add_state_edges(graph, derive_edges(plan.drawn), {c.id for c in plan.drawn})
+    add_state_edges(graph, paint, derive_edges(plan.drawn), {c.id for c in plan.drawn}, w)
     return graph

@@ -1,10 +1,24 @@
-"""How health and edge kinds look: colour plus a second channel that survives a washed-out projector."""
+"""How the diagrams look: type sizes, a shape per kind, and health and edge kinds as colour plus a second channel
+that survives a washed-out projector."""
 
 from explorer.model import EdgeKind, Health
 
-__all__ = ["EDGE_STYLE", "FONT", "HEALTH_FILL", "HEALTH_GLYPH", "status_text"]
+__all__ = [
+    "EDGE_STYLE",
+    "FONT",
+    "HEALTH_FILL",
+    "HEALTH_GLYPH",
+    "KIND_SHAPE",
+    "SIZE",
+    "status_text",
+]
 
+# CJK text falls back to the system's CJK font (Debian's fonts-noto-cjk), in Graphviz and in the browser.
 FONT = "DejaVu Sans"
+
+# Type sizes in points (one SVG unit each): large enough that a framed tour step reads from the back
+# of a room at 1024x768, and the whole overview of a small cluster at 12 px or more on a 1080p wall.
+SIZE = {"title": "20", "layer": "17", "frame": "15", "text": "13", "edge": "12"}
 
 # A glyph before every status word: health reads without colour.
 HEALTH_GLYPH = {Health.OK: "✔", Health.WARNING: "▲", Health.ERROR: "✖", Health.UNKNOWN: "?"}
@@ -15,6 +29,24 @@ HEALTH_FILL = {
     Health.WARNING: ("#fff1c2", "#8a6100", "dashed"),
     Health.ERROR: ("#fde0dc", "#b3261e", "bold"),
     Health.UNKNOWN: ("#e6e6e6", "#555555", "dotted"),
+}
+
+# A shape per kind, so a kind reads at a glance without its label (the legend shows them all).
+# Graphviz attributes; "rounded" boxes are the plain case. Summary boxes (many components) are 3-D boxes.
+KIND_SHAPE: dict[str, dict[str, str]] = {
+    "apiserver": {"shape": "box", "peripheries": "2"},
+    "etcd": {"shape": "cylinder"},
+    "scheduler": {"shape": "hexagon"},
+    "controller-manager": {"shape": "octagon"},
+    "cloud-controller-manager": {"shape": "doubleoctagon"},
+    "kubelet": {"shape": "house"},
+    "kube-proxy": {"shape": "cds"},
+    "runtime": {"shape": "component"},
+    "pod": {"shape": "box", "rounded": "true"},
+    "pv": {"shape": "tab"},
+    "pvc": {"shape": "note"},
+    "storageclass": {"shape": "folder"},
+    "registry": {"shape": "invhouse"},
 }
 
 # Edge kinds differ by line pattern and arrowhead too, not only by colour.

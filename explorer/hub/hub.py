@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from explorer.hub.recent import RecentEvents
 from explorer.hub.store import StateStore, StoreUnavailable
 from explorer.model import ClusterState, diff_states
-from explorer.model.changes import Change, Event, apply_in_place
+from explorer.model.changes import Change, Event, apply_in_place, cap_change, cap_state
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Source
 
@@ -46,7 +46,9 @@ class Hub:
         # the new story for the old one at the same seq.
         previous = await self.store.last_seq()
         self.seq = 0 if previous is None else previous + 1
-        self.state = await self.source.start()
+        # Whatever text the source hands in, the hub keeps, stores and shows only what fits the
+        # model's caps (explorer.model.limits): each component here, each change in `handle`.
+        self.state = cap_state(await self.source.start())
         await self.store.save(self.seq, self.state)
 
     async def start_empty(self, source_kind: str) -> None:
@@ -62,7 +64,7 @@ class Hub:
         The new source starts first: if it raises SourceError, the current one
         goes on untouched. A running `forward` moves to the new source by itself.
         """
-        state = await source.start()
+        state = cap_state(await source.start())
         async with self._handling:
             old, self.source = self.source, source  # from here on the old source's batches are dropped
             await self._handle(diff_states(self.state, state, iso_timestamp()))
@@ -103,26 +105,21 @@ class Hub:
         async with self._handling:
             await self._handle(batch)
 
-    async def _handle(self, batch: list[Change]) -> None:
+    async def _handle(self, batch: Sequence[Change]) -> None:
         messages = []
-        involved: set[str] = set()
+        batch = [cap_change(change) for change in batch]
         for change in batch:
             apply_in_place(self.state, change)
             self.seq += 1
             messages.append(change.to_message(self.seq))
             if isinstance(change, Event):
                 self.recent_events.add(messages[-1])
-                involved.add(change.involved)
         if messages:
             await self._store(self.store.apply(self.seq, self.state, batch))
-            if involved:
-                await self._store(self.store.save_events(self._event_updates(involved)))
+            changed = self.recent_events.drain_changed()
+            if changed:
+                await self._store(self.store.save_events({cid: self.recent_events.of(cid) for cid in changed}))
             await self.publish(messages)
-
-    def _event_updates(self, involved: set[str]) -> dict[str, list[dict[str, Any]]]:
-        updates: dict[str, list[dict[str, Any]]] = {cid: [] for cid in self.recent_events.drain_forgotten()}
-        updates.update({cid: self.recent_events.of(cid) for cid in involved})
-        return updates
 
     async def save_all_events(self) -> None:
         """Write every remembered event again (the store came back empty)."""

@@ -26,6 +26,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from explorer.hub.store import Snapshot, StateStore, StoreUnavailable
 from explorer.model import Change, ChangeType, ClusterState, Component, ComponentChange
@@ -96,12 +97,18 @@ class RedisStateStore(StateStore):
         # Serialised before the first await, so the caller's state cannot move underneath.
         fields = {cid: _dumps(c) for cid, c in state.components.items()}
         # A new epoch per full save: readers' caches never mistake a new story for an old one at the same seq.
-        meta = {"seq": seq, "cluster": state.cluster, "source": state.source, "epoch": uuid.uuid4().hex}
+        meta: dict[FieldT, EncodableT] = {
+            "seq": seq,
+            "cluster": state.cluster,
+            "source": state.source,
+            "epoch": uuid.uuid4().hex,
+        }
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(self.components_key)
         items = list(fields.items())
         for start in range(0, len(items), CHUNK):
-            pipe.hset(self.components_key, mapping=dict(items[start : start + CHUNK]))
+            chunk: dict[FieldT, EncodableT] = dict(items[start : start + CHUNK])
+            pipe.hset(self.components_key, mapping=chunk)
         pipe.hset(self.meta_key, mapping=meta)
         await self._execute(pipe)
         self.dirty = False
@@ -116,7 +123,7 @@ class RedisStateStore(StateStore):
             if isinstance(change, ComponentChange):
                 last[change.component.id] = change
         removed = [cid for cid, change in last.items() if change.type is ChangeType.REMOVED]
-        written = {
+        written: dict[FieldT, EncodableT] = {
             cid: _dumps(change.component) for cid, change in last.items() if change.type is not ChangeType.REMOVED
         }
         pipe = self.client.pipeline(transaction=True)
@@ -128,7 +135,9 @@ class RedisStateStore(StateStore):
         await self._execute(pipe)
 
     async def save_events(self, updates: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-        written = {cid: json.dumps(list(events), separators=(",", ":")) for cid, events in updates.items() if events}
+        written: dict[FieldT, EncodableT] = {
+            cid: json.dumps(list(events), separators=(",", ":")) for cid, events in updates.items() if events
+        }
         forgotten = [cid for cid, events in updates.items() if not events]
         pipe = self.client.pipeline(transaction=False)
         if written:

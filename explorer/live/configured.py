@@ -26,6 +26,8 @@ def configured_source(source: str | None = None, **overrides: Any) -> Source:
         kubeconfig=settings.KUBECONFIG,
         context=settings.EXPLORER_CONTEXT,
         file=settings.EXPLORER_REPLAY_FILE,
+        autoplay=settings.EXPLORER_REPLAY_AUTOPLAY,
+        loop=settings.EXPLORER_REPLAY_LOOP,
     )
     options = replace(options, **{key: value for key, value in overrides.items() if value is not None})
     return build_source(source or settings.EXPLORER_SOURCE, options)

@@ -50,7 +50,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
     """`/ws/events/`: the contract's JSON stream. Client messages are ignored (and never break the stream)."""
 
     # No channel per socket: the process's one fan-out subscription feeds every socket.
-    channel_layer_alias = None  # type: ignore[assignment]
+    channel_layer_alias = None
 
     async def connect(self) -> None:
         self.runtime = await get_runtime()

@@ -190,10 +190,11 @@ class EmbeddedRuntime:
         return current if current is not None else Snapshot(0, ClusterState())
 
     def sim_status(self) -> dict[str, Any] | None:
-        return self.hub.source.status() if self.hub else None
+        # A source that could not start has nothing to steer.
+        return self.hub.source.status() if self.hub and self._started else None
 
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if self.hub is None:
+        if self.hub is None or not self._started:
             raise CommandError(NO_CONTROLS)
         return await self.hub.source.command(payload)
 

@@ -23,4 +23,4 @@ class BrowserOriginValidator(OriginValidator):
     def valid_origin(self, parsed_origin: Any) -> bool:
         if parsed_origin is None:
             return True
-        return self.validate_origin(parsed_origin)
+        return bool(self.validate_origin(parsed_origin))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from explorer.model.component import Component
+from explorer.model.limits import cap_component, cap_text
 from explorer.model.state import ClusterState
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "ComponentChange",
     "Event",
     "apply_change",
+    "cap_change",
+    "cap_state",
     "change_from_message",
     "diff_states",
     "snapshot_message",
@@ -49,6 +52,14 @@ class Event:
     time: str
     severity: str = "Normal"  # Kubernetes' event type: Normal or Warning
 
+    def __post_init__(self) -> None:
+        # Where every source builds its events: a megabyte message is cut to TEXT_LIMIT here, at once.
+        for name in ("reason", "message", "involved", "time", "severity"):
+            value = getattr(self, name)
+            capped = cap_text(value if type(value) is str else str(value))
+            if capped is not value:
+                object.__setattr__(self, name, capped)
+
     def to_message(self, seq: int) -> dict[str, Any]:
         return {
             "type": "event",
@@ -62,6 +73,30 @@ class Event:
 
 
 Change = ComponentChange | Event
+
+
+def cap_change(change: Change) -> Change:
+    """`change` with every text within the caps of explorer.model.limits: the change itself when it is.
+
+    Events are capped when they are built; a component change is capped here, where the hub takes it in.
+    """
+    if isinstance(change, Event):
+        return change
+    component, time = cap_component(change.component), cap_text(change.time)
+    if component is change.component and time is change.time:
+        return change
+    return ComponentChange(change.type, component, time)
+
+
+def cap_state(state: ClusterState) -> ClusterState:
+    """`state` with every component within the caps: the state itself when all of them are."""
+    capped = {cid: cap_component(c) for cid, c in state.components.items()}
+    if all(c is state.components[cid] and c.id == cid for cid, c in capped.items()):
+        return state
+    fit = ClusterState(capped.values(), cluster=state.cluster, source=state.source)
+    fit.health_since = {cap_text(cid): cap_text(since) for cid, since in state.health_since.items()}
+    fit.health_since = {cid: since for cid, since in fit.health_since.items() if cid in fit.components}
+    return fit
 
 
 def apply_change(state: ClusterState, change: Change) -> ClusterState:
@@ -114,7 +149,7 @@ def change_from_message(message: Any) -> Change:
                 raise ValueError(f"an event needs a {key} string")
         return Event(time=time, severity=str(message.get("severity", "Normal")), **fields)  # type: ignore[arg-type]
     try:
-        change_type = ChangeType(kind)
+        change_type = ChangeType(str(kind))
     except ValueError:
         raise ValueError(f"unknown change type {kind!r}") from None
     return ComponentChange(change_type, Component.from_dict(message.get("component")), time)

@@ -61,6 +61,9 @@ class Component:
             detail = data.get("detail") or {}
             if not isinstance(detail, dict):
                 raise ValueError("detail must be an object")
+            for key in ("namespace", "parent"):
+                if not isinstance(data.get(key), str | None):
+                    raise ValueError(f"{key} must be a string or null")
             return cls(
                 id=_text(data, "id"),
                 kind=_text(data, "kind"),

@@ -13,8 +13,9 @@ from typing import Any
 
 from explorer.model.component import Component, Edge, EdgeKind
 from explorer.model.images import registry_of
+from explorer.model.limits import cap_text
 
-__all__ = ["ChangeJournal", "ClusterState", "derive_edges", "topology_key"]
+__all__ = ["ChangeJournal", "ClusterState", "derive_edges", "parent_cycle", "topology_key"]
 
 # Ids a journal keeps: enough for any two copies a page asks to draw a few seconds apart.
 JOURNAL_LIMIT = 1 << 16
@@ -78,8 +79,8 @@ class ClusterState:
             self.components: dict[str, Component] = dict(components)
         else:
             self.components = {c.id: c for c in components}
-        self.cluster = cluster
-        self.source = source
+        self.cluster = cap_text(cluster)
+        self.source = cap_text(source)
         # When each component entered its current health, as far as this state has seen it change.
         self.health_since: dict[str, str] = {}
         self._edges: list[Edge] | None = None
@@ -175,6 +176,24 @@ class ClusterState:
         if isinstance(since, dict):
             state.health_since = {str(k): str(v) for k, v in since.items() if k in state.components}
         return state
+
+
+def parent_cycle(parents: Mapping[str, str | None], start: str) -> list[str] | None:
+    """The ids around a loop of parents that `start` is on (`a, b, a`), or None when following parents from it ends.
+
+    A parent is a component's container (a pod's node): following parents must end, or whatever walks
+    up from a component to the one drawn for it (a page's focus, say) never stops.
+    """
+    path = [start]
+    seen = {start}
+    current = parents.get(start)
+    while current is not None:
+        if current in seen:
+            return [*path[path.index(current) :], current] if current == start else None
+        path.append(current)
+        seen.add(current)
+        current = parents.get(current)
+    return None
 
 
 def _edge_inputs(c: Component) -> tuple[Any, ...]:

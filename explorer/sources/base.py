@@ -38,6 +38,10 @@ class SourceOptions:
     kubeconfig: str = ""
     context: str = ""
     file: str = ""
+    # A replay's: start playing at once, start again at the end, end the stream at the end.
+    autoplay: bool = False
+    loop: bool = False
+    exit_at_end: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ __all__ = ["CONTENT_DIR", "LANGUAGES", "Step", "Tour", "TourError", "load_tour",
 CONTENT_DIR = Path(__file__).parent / "content"
 LANGUAGES = ("en", "zh-hans")
 VIEWS = re.compile(r"^(overview|control-plane|storage|nodes/[A-Za-z0-9._-]+)$")
-# A highlight names a component id, every component of a kind, or every edge of a kind.
-SELECTOR = re.compile(r"^(kind:[a-z-]+|edge:[a-z-]+|[a-z-]+/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?)$")
+# A highlight names a component id, every component of a kind (`kind:pod`), those of a kind on one
+# node (`kind:pod@worker-1`), or every edge of a kind (`edge:watch`).
+SELECTOR = re.compile(r"^(kind:[a-z-]+(@[A-Za-z0-9._-]+)?|edge:[a-z-]+|[a-z-]+/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?)$")
 STEP_TEXT_KEYS = {"title", "what", "talks_to", "breaks", "try"}
 STEP_KEYS = {"key", "highlight", "view", "try", "animate"}
 
@@ -216,8 +217,8 @@ def _texts(path: Path, keys: list[str], tries: set[str]) -> tuple[str, str, dict
         unknown = set(entry) - STEP_TEXT_KEYS
         if unknown:
             raise _fail(path, entry, f"step {key!r}: unknown keys {', '.join(sorted(unknown))}")
-        required = {"title", "what"} | ({"try"} if key in tries else set())
-        for name in sorted(required):
+        needed = {"title", "what"} | ({"try"} if key in tries else set())
+        for name in sorted(needed):
             if not isinstance(entry.get(name), str) or not entry[name].strip():
                 raise _fail(path, entry, f"step {key!r} lacks {name!r}")
         texts[key] = {name: str(value).strip() for name, value in entry.items()}

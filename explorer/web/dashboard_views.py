@@ -38,6 +38,7 @@ def dashboard_context(state: Any, namespace: str | None) -> dict[str, Any]:
 @require_GET
 async def status_fragments(request: HttpRequest) -> HttpResponse:
     """`#problems`, with `#layer-health` swapped out of band: what the page asks for after changes."""
-    _, state, _ = await current_state()
-    context = dashboard_context(state, request.GET.get("namespace"))
+    _, state, runtime = await current_state()
+    # A source that failed to start has nothing to show: the list must not say that all is well.
+    context = {**dashboard_context(state, request.GET.get("namespace")), "source_error": runtime.error}
     return render(request, "web/_dashboard_status.html", context)

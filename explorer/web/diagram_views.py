@@ -16,18 +16,23 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from explorer.diagrams import UnknownView
+from explorer.diagrams.legend import legend_svg
 from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
 from explorer.model import ClusterState, Component, EdgeKind, Health
 from explorer.web.current import current_state, inline_svg, renderer
+from explorer.web.htmx import HtmxHttpRequest
+from explorer.web.language import diagram_language
 
 __all__ = ["component_panel", "node_jump", "view_page"]
 
-VIEW_TITLES = {"overview": "Overview", "control-plane": "Control plane", "storage": "Storage"}
+VIEW_TITLES = {"overview": _("Overview"), "control-plane": _("Control plane"), "storage": _("Storage")}
 KIND_NAMES = {
     "node": "Node",
     "pod": "Pod",
@@ -46,12 +51,12 @@ CONTROL_KINDS = {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-
 
 def _view_title(view: str) -> str:
     if view.startswith("nodes/"):
-        return f"Node {view.split('/', 1)[1]}"
-    return VIEW_TITLES.get(view, view)
+        return gettext("Node %(name)s") % {"name": view.split("/", 1)[1]}
+    return str(VIEW_TITLES.get(view, view))
 
 
 def _breadcrumbs(view: str) -> list[dict[str, str]]:
-    crumbs = [{"title": "Overview", "url": reverse("view", args=["overview"])}]
+    crumbs = [{"title": str(VIEW_TITLES["overview"]), "url": reverse("view", args=["overview"])}]
     if view != "overview":
         crumbs.append({"title": _view_title(view), "url": reverse("view", args=[view])})
     return crumbs
@@ -85,7 +90,7 @@ def _legend() -> dict[str, Any]:
                 "head": style["arrowhead"],
             }
         )
-    return {"healths": healths, "edges": edges}
+    return {"healths": healths, "edges": edges, "kinds": legend_svg(diagram_language())}
 
 
 def _group_context(state: ClusterState, group_id: str) -> dict[str, Any]:
@@ -148,7 +153,7 @@ def _field_text(value: Any) -> str:
 async def view_page(request: HttpRequest, view: str) -> HttpResponse:
     _, state, runtime = await current_state()
     try:
-        svg = await asyncio.to_thread(renderer.svg, state, view)
+        svg = await asyncio.to_thread(renderer.svg, state, view, diagram_language())
     except UnknownView as error:
         return render(request, "web/view_missing.html", {"error": str(error)}, status=404)
     context: dict[str, Any] = {
@@ -160,7 +165,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
         "legend": _legend(),
         "source_error": runtime.error,
         "nodes": [c.name for c in state.of_kind("node")][:500],
-        "views": [("overview", "Overview"), ("control-plane", "Control plane"), ("storage", "Storage")],
+        "views": list(VIEW_TITLES.items()),
     }
     selected = request.GET.get("component")
     if selected:
@@ -169,7 +174,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
 
 
 @require_GET
-async def component_panel(request: HttpRequest, component_id: str) -> HttpResponse:
+async def component_panel(request: HtmxHttpRequest, component_id: str) -> HttpResponse:
     _, state, runtime = await current_state()
     panel = _panel_context(state, component_id, await runtime.recent_events(component_id))
     status = 404 if "missing" in panel else 200

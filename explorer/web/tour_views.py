@@ -21,6 +21,8 @@ from explorer.live.runtime import get_runtime
 from explorer.tours import LANGUAGES, Tour, load_tours
 from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.follow import follow_group
+from explorer.web.htmx import HtmxHttpRequest
+from explorer.web.language import diagram_language
 from explorer.web.models import PresenterToken, Room
 
 __all__ = ["follow_group", "follow_page", "follow_start", "room_state", "tour_list", "tour_step"]
@@ -55,10 +57,11 @@ def _tour(slug: str) -> Tour:
 async def _diagram_svg(view: str) -> tuple[str, str]:
     """The step's view, or the overview where that view is not drawn (yet)."""
     _, state, _ = await current_state()
+    language = diagram_language()
     try:
-        return view, await asyncio.to_thread(renderer.svg, state, view)
+        return view, await asyncio.to_thread(renderer.svg, state, view, language)
     except UnknownView:
-        return "overview", await asyncio.to_thread(renderer.svg, state, "overview")
+        return "overview", await asyncio.to_thread(renderer.svg, state, "overview", language)
 
 
 @require_GET
@@ -118,7 +121,7 @@ async def _already_done(context: dict[str, Any]) -> str:
 
 @ensure_csrf_cookie
 @require_GET
-async def tour_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+async def tour_step(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     tour = _tour(slug)
     context = await sync_to_async(_step_context)(request, tour, number)
     context["already_done"] = await _already_done(context)
@@ -166,7 +169,7 @@ async def _room(slug: str) -> Room:
 
 @ensure_csrf_cookie
 @require_GET
-async def follow_page(request: HttpRequest, room: str) -> HttpResponse:
+async def follow_page(request: HtmxHttpRequest, room: str) -> HttpResponse:
     """The audience's screen: whatever step the presenter shows, live; late joiners land on it at once."""
     found = await _room(room)
     state = found.state or {}

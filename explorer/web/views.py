@@ -18,6 +18,8 @@ from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceErro
 from explorer.model.changes import snapshot_message
 from explorer.web.current import current_state, health_summary, inline_svg, renderer
 from explorer.web.dashboard_views import dashboard_context
+from explorer.web.htmx import HtmxHttpRequest
+from explorer.web.language import diagram_language
 
 SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
 
@@ -30,7 +32,7 @@ async def index(request: HttpRequest) -> HttpResponse:
     namespace = request.GET.get("namespace") or None
     seq, full_state, runtime = await current_state()
     state = full_state.only_namespace(namespace) if namespace else full_state
-    svg = await asyncio.to_thread(renderer.svg, state, "overview")
+    svg = await asyncio.to_thread(renderer.svg, state, "overview", diagram_language())
     context = {
         "svg": inline_svg(svg),
         "state": state,
@@ -43,7 +45,8 @@ async def index(request: HttpRequest) -> HttpResponse:
         "diagram_query": f"?namespace={namespace}" if namespace else "",
         "kube": await _kube_contexts(runtime),
     }
-    return render(request, "web/index.html", context)
+    # ?kiosk=1: a wall screen nobody touches (the diagram first, the problems beside it, no controls).
+    return render(request, "web/kiosk.html" if request.GET.get("kiosk") == "1" else "web/index.html", context)
 
 
 @require_GET
@@ -57,13 +60,14 @@ async def state_json(request: HttpRequest) -> JsonResponse:
 @require_GET
 async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
     _, state, _ = await current_state(request.GET.get("namespace") or None)
+    language = diagram_language(request)
     try:
         if fmt == "svg":
-            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
+            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view, language)
         elif fmt == "dot":
-            body = await asyncio.to_thread(render_dot, state, view)
+            body = await asyncio.to_thread(render_dot, state, view, language)
         else:
-            body = await asyncio.to_thread(render_png, state, view)
+            body = await asyncio.to_thread(render_png, state, view, language)
     except UnknownView as error:
         return JsonResponse({"error": str(error)}, status=404)
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
@@ -81,9 +85,10 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
-async def sim_api(request: HttpRequest) -> HttpResponse:
+async def sim_api(request: HtmxHttpRequest) -> HttpResponse:
     runtime = await get_runtime()
     payload: dict[str, Any] = {}
+    status: dict[str, Any] | None
     if request.method == "POST":
         try:
             payload = _command_payload(request)
@@ -121,7 +126,7 @@ async def _kube_contexts(runtime: Runtime) -> dict[str, Any] | None:
 
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
-async def kube_contexts(request: HttpRequest) -> HttpResponse:
+async def kube_contexts(request: HtmxHttpRequest) -> HttpResponse:
     """GET the kubeconfig's contexts; POST `context` to read another one (the page's context picker)."""
     runtime = await get_runtime()
     contexts = await _kube_contexts(runtime)
@@ -143,7 +148,7 @@ async def kube_contexts(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/")
 
 
-def _context_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def _context_error(request: HtmxHttpRequest, message: str, status: int) -> HttpResponse:
     if request.htmx:  # htmx swaps only successful answers: the message lands under the picker
         return HttpResponse(format_html('<p class="error">{}</p>', message))
     return JsonResponse({"error": message}, status=status)

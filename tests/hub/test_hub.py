@@ -1,5 +1,8 @@
+import json
+
 from explorer.hub import Hub, MemoryStateStore
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Event, Health
+from explorer.model.limits import TEXT_LIMIT
 from explorer.sources.base import Source
 
 T = "2026-01-01T09:00:00.000Z"
@@ -39,3 +42,22 @@ async def test_the_hub_numbers_every_message_and_keeps_the_snapshot():
     assert seq == 3
     assert state.get("node/a").health is Health.ERROR
     assert state.get("node/b") is not None
+
+
+async def test_the_hub_keeps_stores_and_publishes_only_text_within_the_caps():
+    published = []
+
+    async def publish(messages):
+        published.extend(messages)
+
+    megabyte = "x" * 1_000_000
+    flood = [Event("Flood", megabyte, f"pod/default/p{n}", T) for n in range(150)]
+    big = Component("node/a", "node", "a", megabyte, Health.ERROR, detail={"why": megabyte})
+    store = MemoryStateStore()
+    hub = Hub(ListSource([[ComponentChange(ChangeType.UPDATED, big, T)], flood]), store, publish)
+    await hub.run()
+    _, state = await store.load()
+    assert len(state.get("node/a").status) == len(state.get("node/a").detail["why"]) == TEXT_LIMIT
+    assert max(len(json.dumps(m)) for m in published) < 3 * TEXT_LIMIT
+    assert hub.recent_events.bytes < 150 * 3 * TEXT_LIMIT  # two bytes a character: the ellipsis is not Latin-1
+    assert len(hub.recent_events.of("pod/default/p0")[0]["message"]) == TEXT_LIMIT

@@ -57,8 +57,8 @@ class RedisServer:
 class HubProcess:
     """`manage.py runexplorer` against the test's Redis."""
 
-    def __init__(self, redis_url: str, *args: str) -> None:
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", "REDIS_URL": redis_url}
+    def __init__(self, redis_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": "explorer.settings", "REDIS_URL": redis_url}
         self.args = args
         self.process: subprocess.Popen[str] | None = None
         # A file, not a pipe: a log nobody reads must never block the hub.

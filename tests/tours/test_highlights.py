@@ -20,10 +20,20 @@ def drawn():
     renderer = DiagramRenderer()
     cache: dict[str, list[tuple[str, set[str]]]] = {}
 
+    state = engine.state()
+
+    def on_node(element_id: str) -> set[str]:
+        # What the page finds inside a node's frame (`kind:pod@worker-1`): the components it runs.
+        c = state.components.get(element_id)
+        return {f"on-{c.parent.split('/', 1)[1]}"} if c is not None and c.parent else set()
+
     def elements(view: str) -> list[tuple[str, set[str]]]:
         if view not in cache:
-            root = ET.fromstring(renderer.svg(engine.state(), view).encode())
-            cache[view] = [(g.get("id", ""), set(g.get("class", "").split())) for g in root.iter(f"{SVG}g")]
+            root = ET.fromstring(renderer.svg(state, view).encode())
+            cache[view] = [
+                (g.get("id", ""), set(g.get("class", "").split()) | on_node(g.get("id", "")))
+                for g in root.iter(f"{SVG}g")
+            ]
         return cache[view]
 
     return elements
@@ -31,7 +41,8 @@ def drawn():
 
 def matches(selector: str, element_id: str, classes: set[str]) -> bool:
     if selector.startswith("kind:"):
-        return "component" in classes and f"kind-{selector[5:]}" in classes
+        kind, _, node = selector[5:].partition("@")
+        return "component" in classes and f"kind-{kind}" in classes and (not node or f"on-{node}" in classes)
     if selector.startswith("edge:"):
         return "edge" in classes and f"kind-{selector[5:]}" in classes
     return element_id == selector

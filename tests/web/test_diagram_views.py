@@ -2,18 +2,34 @@
 
 import asyncio
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from django.test import AsyncClient
 
 from explorer.live.runtime import get_runtime
+from explorer.model import ChangeType, Component, ComponentChange
+from explorer.sources.kube.mapping import map_managed_apiserver
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_runtime")]
+
+HEALTH_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "k8s" / "health"
 
 
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
+
+
+async def until_status(component_id: str, status: str) -> None:
+    """Wait for a command's changes to reach the snapshot (scaled out, the hub stores them after it answers)."""
+    runtime = await get_runtime()
+    for _ in range(100):
+        component = (await runtime.snapshot()).state.get(component_id)
+        if component is not None and component.status == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{component_id} never became {status}")
 
 
 @pytest.mark.parametrize(
@@ -86,6 +102,7 @@ async def test_the_node_box_without_a_name_says_what_to_type():
 async def test_the_component_panel_is_an_htmx_partial_with_status_health_why_and_fields():
     runtime = await get_runtime()
     await runtime.command({"action": "node-down", "node": "worker-1"})
+    await until_status("kubelet/worker-1", "Stopped")
     response = await AsyncClient().get("/component/kubelet/worker-1/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     page = soup(response)
@@ -160,3 +177,33 @@ async def test_an_unknown_node_group_is_a_clear_404():
     response = await AsyncClient().get("/component/node-group/zone-x/none/", headers={"HX-Request": "true"})
     assert response.status_code == 404
     assert "node-group/zone-x/none" in soup(response).get_text()
+
+
+def a_draining_managed_apiserver() -> Component:
+    """A managed apiserver's real `/livez` and `/readyz` answers, its shutdown check failing as it drains."""
+    livez = (HEALTH_FIXTURES / "livez-verbose-k8s-docs-v1.16-era.txt").read_text()
+    readyz = (HEALTH_FIXTURES / "readyz-verbose-exclude-etcd-k8s-docs-v1.16-era.txt").read_text()
+    readyz = readyz.replace("[+]shutdown ok", "[-]shutdown failed: reason withheld")
+    return map_managed_apiserver(livez, readyz, False, "/readyz answered 500")
+
+
+@pytest.mark.embedded_only  # a managed control plane no simulated or recorded source draws on demand
+async def test_a_managed_control_planes_panel_lists_its_checks_failing_first_and_marked():
+    managed = a_draining_managed_apiserver()
+    runtime = await get_runtime()
+    await runtime.hub.handle([ComponentChange(ChangeType.ADDED, managed, "2026-01-01T09:00:00Z")])
+
+    response = await AsyncClient().get("/component/apiserver/managed/", headers={"HX-Request": "true"})
+    panel = soup(response).find(id="component-panel")
+    groups = panel.select("section.checks")
+    assert [g.find("h4").find("code").get_text() for g in groups] == ["/readyz", "/livez"]
+    ready_rows = groups[0].select(".check-list li")
+    assert "check-failed" in ready_rows[0]["class"]
+    assert ready_rows[0].get_text(" ", strip=True) == "✖ shutdown failed: reason withheld"
+    assert all("check-ok" in row["class"] for row in ready_rows[1:])
+    assert ready_rows[1].get_text(" ", strip=True) == "✔ ping"  # the apiserver's own order after the failing
+    assert "1 failing" in groups[0].find("h4").get_text()
+    assert "all pass" in groups[1].find("h4").get_text()
+    # The checks are no longer one raw JSON blob among the fields.
+    assert "checks" not in [dt.get_text() for dt in panel.select(".fields dt")]
+    assert '"readyz"' not in panel.get_text()

@@ -47,6 +47,7 @@ def test_the_acceptance_run_prints_the_snapshot_then_numbered_changes_identicall
     assert first == second
     messages = [json.loads(line) for line in first.splitlines()]
     assert messages[0]["type"] == "snapshot"
+    assert messages[0]["time"] == "2026-01-01T09:00:00.000Z"  # a recording: where its clock starts
     assert [m["seq"] for m in messages] == list(range(len(messages)))
     reasons = [m["reason"] for m in messages if m["type"] == "event"]
     assert reasons.index("NodeNotReady") < reasons.index("TaintManagerEviction") < reasons.index("NodeReady")

@@ -111,3 +111,16 @@ async def test_a_namespace_filter_keeps_other_namespaces_out_of_the_diagram():
     page = BeautifulSoup((await client.get("/?namespace=kube-system")).content, "html.parser")
     assert page.find(id="diagram")["data-src"].endswith("?namespace=kube-system")
     assert page.find(id="namespace-filter").find("option", selected=True)["value"] == "kube-system"
+
+
+async def test_the_speed_picker_shows_the_speed_there_is(settings):
+    settings.EXPLORER_SPEED = 20.0  # not one of the picker's usual speeds
+    page = BeautifulSoup((await AsyncClient().get("/")).content, "html.parser")
+    picked = page.find(id="sim-speed").find_all("option", selected=True)
+    assert [(o["value"], o.get_text()) for o in picked] == [("20.0", "20×")]
+    client, _, token = await sim_client()
+    response = await client.post(
+        "/api/sim/", {"action": "speed", "value": "3"}, headers={"X-CSRFToken": token, "HX-Request": "true"}
+    )
+    picked = BeautifulSoup(response.content, "html.parser").find(id="sim-speed").find_all("option", selected=True)
+    assert [(o["value"], o.get_text()) for o in picked] == [("3.0", "3×")]

@@ -74,6 +74,9 @@ class ClusterIndex:
         self.managed: bool = False
         self.health_checks: tuple[str | None, str | None, bool | None, str] = (None, None, None, "")
         self.unreachable: str = ""
+        # Since when, and why, the apiserver's own health checks fail while its watches may still be open.
+        self.doubt_since: str = ""
+        self.doubt_why: str = ""
         self.components: dict[str, Component] = {}
 
     # -- feeding ------------------------------------------------------------------------
@@ -116,8 +119,25 @@ class ClusterIndex:
     def set_health_checks(
         self, livez: str | None, readyz: str | None, ready: bool | None, error: str = ""
     ) -> list[ComponentChange]:
+        """The managed apiserver's `/livez` and `/readyz` (error: why a read failed, or which failed).
+
+        While they fail, what the watches say may be old news: an apiserver that is
+        shutting down stops taking connections but keeps its open watches for up to a
+        minute while it drains, and they carry nothing. Every component read from it
+        is then marked possibly stale (ok turns unknown; its detail says since when),
+        until the checks pass again.
+        """
         self.health_checks = (livez, readyz, ready, error)
-        return self._refresh({component_id("apiserver", "managed")})
+        failing = ready is not True or bool(error)
+        managed = component_id("apiserver", "managed")
+        if failing == bool(self.doubt_since):
+            return self._refresh({managed})
+        if failing:
+            self.doubt_since = self.clock().isoformat(timespec="seconds").replace("+00:00", "Z")
+            self.doubt_why = error or "/readyz failed"
+        else:
+            self.doubt_since = self.doubt_why = ""
+        return self._refresh(set(self.components) | self._all_ids() | {managed})
 
     def set_unreachable(self, reason: str) -> list[ComponentChange]:
         """Every component turns unknown with the reason (or back, when reason is empty)."""
@@ -280,6 +300,17 @@ class ClusterIndex:
             return mapping.map_control_plane(kind, name, pod, self.leaders.get(kind), self.clock())
         return self.storage.get(cid)
 
+    def _doubted(self, c: Component) -> Component:
+        """`c` as the watches last said, marked possibly stale: not plainly ok while the apiserver fails."""
+        detail = {**c.detail, "stale_since": self.doubt_since}
+        if c.health is not Health.OK:
+            return c.with_(detail=detail)
+        why = (
+            f"possibly stale: the apiserver's health checks have failed since {self.doubt_since} "
+            f"({self.doubt_why}), and what its watches said may be out of date"
+        )
+        return c.with_(health=Health.UNKNOWN, detail={**detail, "why": why})
+
     def _refresh(self, dirty: set[str]) -> list[ComponentChange]:
         now = iso_timestamp(self.clock())
         changes: list[ComponentChange] = []
@@ -287,6 +318,8 @@ class ClusterIndex:
             new = self._compute(cid)
             if new is not None and self.unreachable:
                 new = new.with_(health=Health.UNKNOWN, detail={**new.detail, "why": self.unreachable})
+            elif new is not None and self.doubt_since and cid != component_id("apiserver", "managed"):
+                new = self._doubted(new)
             old = self.components.get(cid)
             if new is None:
                 if old is not None:

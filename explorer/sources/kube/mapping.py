@@ -456,12 +456,15 @@ def map_managed_apiserver(livez: str | None, readyz: str | None, readyz_ok: bool
     """A control plane the provider hides: one apiserver whose health is `/readyz`."""
     checks = {"livez": parse_health_checks(livez or ""), "readyz": parse_health_checks(readyz or "")}
     failing = [f"{name}: {result}" for name, result in checks["readyz"].items() if result != "ok"]
+    not_live = [f"{name}: {result}" for name, result in checks["livez"].items() if result != "ok"]
     if readyz_ok is None:
         status, health, why = "Unknown", Health.UNKNOWN, error or "not checked yet"
-    elif readyz_ok:
-        status, health, why = "Ready", Health.OK, ""
-    else:
+    elif not readyz_ok:
         status, health, why = "NotReady", Health.ERROR, "; ".join(failing) or error or "/readyz failed"
+    elif error:  # ready, but /livez fails: the apiserver is about to be restarted
+        status, health, why = "Unhealthy", Health.ERROR, "; ".join(not_live) or error
+    else:
+        status, health, why = "Ready", Health.OK, ""
     return Component(
         component_id("apiserver", "managed"),
         "apiserver",

@@ -217,12 +217,16 @@ class KubeSource(Source):
         self._inbox.put(("down", name, why))
 
     def _read_health(self) -> tuple[str | None, str | None, bool | None, str]:
+        """`/livez` and `/readyz`: their texts, whether ready, and what failed ("" when both pass)."""
         try:
-            _, livez = kube.get_raw(self._api, "/livez")
+            live_status, livez = kube.get_raw(self._api, "/livez")
             status, readyz = kube.get_raw(self._api, "/readyz")
         except Exception as error:
             return None, None, None, kube.explain(error, "readyz", "get", self._host)
-        return livez, readyz, status == 200, "" if status == 200 else f"/readyz answered {status}"
+        failed = [
+            f"/{name} answered {code}" for name, code in (("livez", live_status), ("readyz", status)) if code != 200
+        ]
+        return livez, readyz, status == 200, "; ".join(failed)
 
     def _health_loop(self) -> None:
         # /livez and /readyz cannot be watched: they are read every few seconds.

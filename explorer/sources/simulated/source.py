@@ -96,6 +96,7 @@ class SimulatedSource(Source):
 
     def status(self) -> dict[str, Any]:
         return {
+            "kind": "sim",  # which controls the page shows: the simulation's or a replay's
             "clock": round(self.engine.clock, 3),
             "time": self.engine.timestamp(),
             "speed": self._speed,

@@ -20,8 +20,10 @@ async function syncSimControls() {
   if (!response.ok) return;
   const status = await response.json();
   const shown = controls.dataset;
-  if (status.scenario === shown.scenario && String(status.paused) === shown.paused &&
-      Number(status.speed) === Number(shown.speed)) return;
+  // A replay's controls also show its loop switch, and are redrawn after a seek (a jump) elsewhere.
+  const same = (key) => !(key in shown) || String(status[key]) === shown[key];
+  if (same("scenario") && String(status.paused) === shown.paused && Number(status.speed) === Number(shown.speed) &&
+      same("loop") && same("jumps")) return;
   const picked = {};
   for (const name of ["node", "component", "deployment"]) {
     const field = controls.querySelector(`[name="${name}"]`);
@@ -42,12 +44,25 @@ const refresh = coalesced(async () => {
 function drawnElementFor(id) {
   let current = components.get(id);
   let element = document.getElementById(id);
-  // A pod the overview summarises is found through its node.
-  while (!element && current?.parent) {
+  // A pod the overview summarises is found through its node. Parents that go round
+  // (a bad recording the hub did not refuse) end the search rather than the tab.
+  const seen = new Set([id]);
+  while (!element && current?.parent && !seen.has(current.parent)) {
+    seen.add(current.parent);
     element = document.getElementById(current.parent);
     current = components.get(current.parent);
   }
   return element;
+}
+
+// Nothing focused, and a reload focuses nothing either.
+function clearFocus() {
+  for (const old of diagram?.querySelectorAll(".focused") ?? []) old.classList.remove("focused");
+  const url = new URL(location.href);
+  if (url.searchParams.has("focus")) {
+    url.searchParams.delete("focus");
+    history.replaceState(null, "", url);
+  }
 }
 
 export function focus(id) {
@@ -126,6 +141,8 @@ search?.form?.addEventListener("submit", (event) => {
   const status = document.getElementById("search-status");
   const id = bestMatch(search.value);
   const found = id && focus(id);
+  // A search that finds nothing must not leave the last one's focus standing, as if it had found that.
+  if (!found) clearFocus();
   if (status) status.textContent = found ? id : `${search.dataset.notFound} “${search.value}”`;
 });
 search?.addEventListener("input", suggest);

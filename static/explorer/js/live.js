@@ -20,6 +20,10 @@ const MAX_RETRY = 15000;
 const liveText = liveStatus?.dataset.textLive || "live";
 const staleText = liveStatus?.dataset.textStale || "stale since";
 const reconnectingText = liveStatus?.dataset.textReconnecting || "reconnecting…";
+const failedText = liveStatus?.dataset.textFailed || "no data";
+// The page was served while the cluster source could not start: a snapshot then is no sign of
+// life. The first change that arrives is (an explorer retrying a cluster got through).
+let sourceFailed = Boolean(liveStatus?.dataset.sourceError);
 let seq = null;
 let socket = null;
 let retryDelay = FIRST_RETRY;
@@ -149,15 +153,25 @@ function applyChange(message) {
   }
 }
 
+function sourceWorks() {
+  if (!sourceFailed) return;
+  sourceFailed = false;
+  document.getElementById("source-error")?.remove();
+  setLive("live", liveText);
+}
+
 function handle(message) {
   if (message.type === "status") {
     // Not a change: it says whether the hub is alive, and repeats the last seq.
+    sourceFailed = false;  // a hub's own word (scaled out) is the better one
     if (message.hub === "stale") markStale(message.since);
     else setLive("live", liveText);
     return;
   }
   if (message.type === "snapshot") {
-    setLive("live", liveText);  // a status message after it says otherwise if the hub is stale
+    // A status message after it says otherwise if the hub is stale.
+    if (sourceFailed) setLive("failed", failedText);
+    else setLive("live", liveText);
     seq = message.seq;
     components.clear();
     for (const c of message.components) components.set(c.id, c);
@@ -171,6 +185,7 @@ function handle(message) {
     return;
   }
   seq = message.seq;
+  sourceWorks();
   setClock(message.time);
   if (message.type !== "event") applyChange(message);
   dispatch(message);

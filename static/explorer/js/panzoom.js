@@ -1,7 +1,8 @@
 // Pan and zoom for big diagrams: the wheel or the +/− buttons zoom about a point,
 // dragging pans, "Fit" shows the whole diagram again. It moves the SVG's viewBox,
 // so the drawing stays sharp, and keeps the zoom when the live module swaps in a
-// new layout of the same view.
+// new layout of the same view. The SVG fills its pane and keeps its aspect ratio
+// (preserveAspectRatio meet), so a resized window or full screen re-fits it by itself.
 
 const pane = document.getElementById("diagram");
 let zoomed = null; // the viewBox the person chose, or null for "fit"
@@ -90,6 +91,7 @@ for (const button of document.querySelectorAll("[data-zoom]")) {
   button.addEventListener("click", () => {
     if (button.dataset.zoom === "in") zoom(1.5);
     else if (button.dataset.zoom === "out") zoom(1 / 1.5);
+    else if (button.dataset.zoom === "fullscreen") pane.closest(".diagram-pane")?.requestFullscreen?.();
     else fit();
   });
 }

@@ -3,6 +3,7 @@
 // simulator performs, and keep a presenter's audience in step.
 
 import { coalesced } from "./coalesce.js";
+import { frame, showWhole } from "./frame.js";
 
 const diagram = document.getElementById("diagram");
 
@@ -20,12 +21,24 @@ function json(value, fallback) {
 
 function matches(element, selector) {
   if (selector.startsWith("kind:")) {
-    return element.classList.contains("component") && element.classList.contains(`kind-${selector.slice(5)}`);
+    // kind:pod, or kind:pod@worker-1 for the pods drawn inside node worker-1's frame
+    const [kind, node] = selector.slice(5).split("@");
+    const drawn = element.classList.contains("component") || element.classList.contains("infrastructure");
+    return drawn && element.classList.contains(`kind-${kind}`) && (!node || inside(element, `node/${node}`));
   }
   if (selector.startsWith("edge:")) {
     return element.classList.contains("edge") && element.classList.contains(`kind-${selector.slice(5)}`);
   }
   return element.id === selector;
+}
+
+function inside(element, frameId) {
+  const frame = document.getElementById(frameId);
+  if (!frame || frame === element || !element.ownerSVGElement?.contains(frame)) return false;
+  const a = element.getBBox();
+  const b = frame.getBBox();
+  const [x, y] = [a.x + a.width / 2, a.y + a.height / 2];
+  return x >= b.x && x <= b.x + b.width && y >= b.y && y <= b.y + b.height;
 }
 
 function elementsFor(selectors) {
@@ -34,63 +47,31 @@ function elementsFor(selectors) {
   return [...svg.querySelectorAll("g.component, g.edge")].filter((el) => selectors.some((s) => matches(el, s)));
 }
 
-// Zoom the diagram to what the step is about, so a projector shows it large.
-function zoomTo(svg, elements) {
-  if (!svg.dataset.fullViewBox) svg.dataset.fullViewBox = svg.getAttribute("viewBox") || "";
-  const full = svg.dataset.fullViewBox.split(/[ ,]+/).map(Number);
-  const components = elements;
-  if (!components.length || full.length !== 4) {
-    if (svg.dataset.fullViewBox) svg.setAttribute("viewBox", svg.dataset.fullViewBox);
-    return;
-  }
-  svg.setAttribute("viewBox", svg.dataset.fullViewBox);
-  const toSvg = svg.getScreenCTM()?.inverse();
-  if (!toSvg) return;
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const element of components) {
-    const box = element.getBoundingClientRect();
-    const a = new DOMPoint(box.left, box.top).matrixTransform(toSvg);
-    const b = new DOMPoint(box.right, box.bottom).matrixTransform(toSvg);
-    [x0, y0, x1, y1] = [Math.min(x0, a.x), Math.min(y0, a.y), Math.max(x1, b.x), Math.max(y1, b.y)];
-  }
-  // Keep some context: at least a third of the whole diagram stays in view.
-  const pad = Math.max(x1 - x0, y1 - y0) * 0.2 + 60;
-  const grow = (low, high, min) => {
-    const extra = Math.max(0, min - (high - low)) / 2;
-    return [low - pad - extra, high + pad + extra];
-  };
-  const [gx0, gx1] = grow(x0, x1, full[2] / 3);
-  const [gy0, gy1] = grow(y0, y1, full[3] / 3);
-  const x = Math.max(full[0], gx0);
-  const y = Math.max(full[1], gy0);
-  const w = Math.min(full[0] + full[2], gx1) - x;
-  const h = Math.min(full[1] + full[3], gy1) - y;
-  svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
-}
-
-function applyHighlight() {
+function applyHighlight({ animate = false } = {}) {
   const current = panel();
   const svg = diagram.querySelector("svg");
   if (!current || !svg) return;
   const selectors = json(current.dataset.highlight, []);
   const focused = [];
-  for (const element of svg.querySelectorAll("g.component, g.edge")) {
+  for (const element of svg.querySelectorAll("g.component, g.edge, g.infrastructure")) {
     const hit = selectors.some((s) => matches(element, s));
     element.classList.toggle("tour-focus", hit);
     element.classList.toggle("tour-dim", selectors.length > 0 && !hit);
-    if (hit) focused.push(element);
+    if (hit && !element.classList.contains("edge")) focused.push(element);
   }
-  // The whole view by default (a class sees where the part sits); Z zooms to the highlight and back.
-  zoomTo(svg, zoomed ? focused : []);
+  // The step's subject fills the pane by default (its words stay legible on a projector);
+  // Z shows the whole view, so the class sees where the part sits, and Z again comes back.
+  if (whole) showWhole(svg, { animate });
+  else frame(svg, focused, { animate });
 }
 
-let zoomed = false;
+let whole = false;
 
-function toggleZoom() {
-  zoomed = !zoomed;
+function toggleWhole() {
+  whole = !whole;
   const button = document.getElementById("tour-zoom");
-  if (button) button.setAttribute("aria-pressed", String(zoomed));
-  applyHighlight();
+  if (button) button.setAttribute("aria-pressed", String(whole));
+  applyHighlight({ animate: true });
 }
 
 async function showView(view) {
@@ -168,10 +149,10 @@ function onClusterMessage(message) {
 async function onPanel() {
   const current = panel();
   if (!current) return;
-  document.getElementById("tour-zoom")?.setAttribute("aria-pressed", String(zoomed));
+  document.getElementById("tour-zoom")?.setAttribute("aria-pressed", String(whole));
   waitingFor = null;
   await showView(current.dataset.view);
-  applyHighlight();
+  applyHighlight({ animate: true });
   setupTryIt(current);
   if (current.dataset.presenting && current.dataset.roomState) {
     const move = { tour: current.dataset.tour, step: Number(current.dataset.step) };
@@ -202,7 +183,7 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "Escape") {
     location.assign(current.dataset.exit);
   } else if (event.key === "z" || event.key === "Z") {
-    toggleZoom();
+    toggleWhole();
   }
 });
 
@@ -211,13 +192,15 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.elt.getAttribute?.("aria-disabled") === "true") event.preventDefault();
 });
 document.addEventListener("click", (event) => {
-  if (event.target.closest("#tour-zoom")) toggleZoom();
+  if (event.target.closest("#tour-zoom")) toggleWhole();
 });
 document.addEventListener("htmx:load", (event) => {
   if (event.detail.elt.id === "tour") onPanel();
 });
 document.addEventListener("explorer:message", (event) => onClusterMessage(event.detail));
-new MutationObserver(applyHighlight).observe(diagram, { childList: true });
+// A new layout (a topology change, another view) is framed at once; so is a resized pane.
+new MutationObserver(() => applyHighlight()).observe(diagram, { childList: true });
+new ResizeObserver(() => applyHighlight()).observe(diagram);
 
 function follow(room) {
   // The newest room state heard; the panel catches up to it one request at a time, so a

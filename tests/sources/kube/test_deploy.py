@@ -57,3 +57,15 @@ def test_every_binding_names_the_explorer_service_account_and_the_deployment_use
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     assert env["EXPLORER_SOURCE"] == "kube"
     assert any(d["kind"] == "Service" for d in docs)
+
+
+def cpu_millicores(quantity: str) -> float:
+    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+
+
+def test_the_explorer_asks_for_cpu_and_is_held_to_a_limit():
+    deployment = next(d for d in documents() if d["kind"] == "Deployment")
+    resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
+    request, limit = resources["requests"]["cpu"], resources["limits"]["cpu"]
+    assert 0 < cpu_millicores(request) <= cpu_millicores(limit)
+    assert {"cpu", "memory"} <= resources["requests"].keys() & resources["limits"].keys()

@@ -324,3 +324,25 @@ async def test_a_certificate_the_kubeconfig_does_not_trust_is_a_tls_failure(tmp_
         api.stop()
     assert "TLS failure" in message
     assert "certificate" in message
+
+
+async def test_while_a_managed_apiservers_readyz_fails_its_watched_components_are_possibly_stale(tmp_path):
+    api = FakeApiServer()
+    try:
+        api.seed("nodes", load("nodes/nodelist-k3d-k3s-v1.24-arm64.json"))
+        api.seed("pods", load("pods/podlist-kube-system-k3s-v1.24.json"))
+        source = make_source(api.kubeconfig(tmp_path / "config"), health_interval=0.2)
+        state = await source.start()
+        stream = source.changes()
+        node = next(c for c in state.components.values() if c.kind == "node")
+        assert node.health is Health.OK
+        api.readyz_ok = False  # draining: /readyz fails, the open watches stay quiet
+        doubted = await until(stream, lambda c: component(c, node.id) and "stale_since" in c.component.detail)
+        assert doubted.component.health is Health.UNKNOWN
+        assert "/readyz answered 500" in doubted.component.detail["why"]
+        api.readyz_ok = True
+        back = await until(stream, lambda c: component(c, node.id) and "stale_since" not in c.component.detail)
+        assert back.component.health is Health.OK
+        await source.close()
+    finally:
+        api.stop()

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import yaml
 
@@ -60,7 +60,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
-    result = _Map(loader.construct_mapping(node, deep=True))
+    result = _Map(cast("dict[str, Any]", loader.construct_mapping(node, deep=True)))
     result.line = node.start_mark.line + 1
     return result
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,39 @@ class Command(BaseCommand):
         parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
         parser.add_argument("--context", help="the kubeconfig context to use")
         parser.add_argument("--file", help="the recording to replay")
+        parser.add_argument(
+            "--autoplay",
+            action="store_true",
+            default=None,
+            help="play the recording at once (default: EXPLORER_REPLAY_AUTOPLAY; else it waits, paused, for play)",
+        )
+        parser.add_argument(
+            "--loop", action="store_true", default=None, help="play the recording again from its start at its end"
+        )
+        parser.add_argument(
+            "--exit-at-end",
+            action="store_true",
+            default=None,
+            help="stop the hub once the recording has played to its end (to record a replay again)",
+        )
         parser.add_argument("--record", type=Path, help="also write the change stream to this JSONL file")
 
     def handle(self, *args: Any, **options: Any) -> None:
         overrides = {
             name: options[name]
-            for name in ("source", "scenario", "seed", "speed", "nodes", "kubeconfig", "context", "file")
+            for name in (
+                "source",
+                "scenario",
+                "seed",
+                "speed",
+                "nodes",
+                "kubeconfig",
+                "context",
+                "file",
+                "autoplay",
+                "loop",
+                "exit_at_end",
+            )
         }
         try:
             source = configured_source(**overrides)
@@ -86,8 +114,12 @@ class Command(BaseCommand):
 
         def started() -> None:
             if recording:
+                # Written and flushed at once, with the moment it shows: a quiet cluster may
+                # say nothing for a long while, and the file must be a recording from the start.
                 snapshot = snapshot_message(service.hub.state, service.hub.seq)
+                snapshot["time"] = _source_time(source)
                 recording.write(json.dumps(snapshot, separators=(",", ":")) + "\n")
+                recording.flush()
             self.stdout.write(
                 f"hub running: source {source.kind}, cluster {service.hub.state.cluster!r}; Ctrl-C stops it"
             )
@@ -103,6 +135,14 @@ class Command(BaseCommand):
             if recording:
                 recording.close()
             self.stdout.write("hub stopped")
+
+
+def _source_time(source: Any) -> str:
+    """Now on the source's own clock: a simulation's or a replay's time, else the wall clock's."""
+    status = source.status() or {}
+    if status.get("time"):
+        return str(status["time"])
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def _cancel_the_rest() -> None:

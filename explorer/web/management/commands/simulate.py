@@ -45,7 +45,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         write = self.stdout.write
         seq = 0
-        write(_line(snapshot_message(engine.state(), seq)))
+        # With the moment it shows, as `runexplorer --record` writes it: the output is a recording to replay.
+        write(_line({**snapshot_message(engine.state(), seq), "time": engine.timestamp()}))
         # In slices, so a long run streams instead of holding every change in memory.
         at = 0.0
         while at < duration:
