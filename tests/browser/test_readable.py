@@ -140,8 +140,13 @@ def test_the_overview_reads_on_a_1080p_wall_screen(server, browser, artifacts, k
             controls = page.locator("button, select, input, textarea, form, #sim-controls, .zoom, #timeline")
             assert controls.count() == 0
             expect(page.locator("#problems")).to_be_visible()
-            diagram = page.locator("#diagram").bounding_box()
-            problems = page.locator("#problems").bounding_box()
+            # Both boxes in one go: the problems list is swapped whole whenever it refreshes.
+            diagram, problems = page.evaluate(
+                """() => ["#diagram", "#problems"].map((s) => {
+                    const r = document.querySelector(s).getBoundingClientRect();
+                    return {x: r.x, width: r.width, height: r.height};
+                })"""
+            )
             assert diagram["x"] < problems["x"], "the diagram comes first, the problems beside it"
             assert diagram["width"] * diagram["height"] > 0.6 * 1920 * 1080 * 0.8
         context.close()
