@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from explorer.live.runtime import get_runtime
 from explorer.model.changes import snapshot_message
 from explorer.sources.base import CommandError, SourceError
 from explorer.sources.kube.client import list_contexts
+from explorer.web.commands import command_payload
 
 renderer = DiagramRenderer()
 
@@ -98,7 +98,7 @@ async def sim_api(request: HttpRequest) -> HttpResponse:
     payload: dict[str, Any] = {}
     if request.method == "POST":
         try:
-            payload = _command_payload(request)
+            payload = command_payload(request)
             status = await runtime.command(payload)
         except CommandError as error:
             if request.htmx:
@@ -142,7 +142,7 @@ async def kube_contexts(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return JsonResponse(contexts)
     try:
-        name = _command_payload(request).get("context")
+        name = command_payload(request).get("context")
     except CommandError as error:
         return _context_error(request, str(error), 400)
     if not isinstance(name, str) or name not in contexts["contexts"]:
@@ -163,19 +163,6 @@ def _context_error(request: HttpRequest, message: str, status: int) -> HttpRespo
     if request.htmx:  # htmx swaps only successful answers: the message lands under the picker
         return HttpResponse(format_html('<p class="error">{}</p>', message))
     return JsonResponse({"error": message}, status=status)
-
-
-def _command_payload(request: HttpRequest) -> dict[str, Any]:
-    """JSON bodies (scripts) and form posts (the page's htmx controls) say the same things."""
-    if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CommandError("the body is not valid JSON") from None
-        if not isinstance(payload, dict):
-            raise CommandError('the body must be a JSON object such as {"action": "pause"}')
-        return payload
-    return {key: request.POST.get(key) for key in request.POST}
 
 
 def _inline(svg: str) -> str:
