@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Sequence
 
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["env_bool", "env_choice", "env_float", "env_int", "env_list", "env_str"]
+__all__ = ["env_bool", "env_choice", "env_float", "env_int", "env_list", "env_str", "is_loopback_host"]
 
 
 def env_str(name: str, default: str) -> str:
@@ -64,3 +65,16 @@ def env_float(name: str, default: float, minimum: float, maximum: float) -> floa
     if not minimum <= value <= maximum:
         raise ImproperlyConfigured(f"{name}={raw!r}: expected a number from {minimum} to {maximum}")
     return value
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether an ALLOWED_HOSTS entry names only this machine (127.0.0.0/8, ::1, localhost and *.localhost)."""
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name in {"localhost", "::1"} or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

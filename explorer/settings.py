@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from explorer.config import env_bool, env_choice, env_float, env_int, env_list, env_str
+from explorer.config import env_bool, env_choice, env_float, env_int, env_list, env_str, is_loopback_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="explorer-insecure-local-key-set-DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Served under loopback names only, as `make run` serves it: this decides the default of
+# EXPLORER_CONTROLS (README, "Security").
+LOOPBACK_ONLY = all(is_loopback_host(host) for host in ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver serves HTTP and WebSocket on one port
@@ -35,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "explorer.web.access.ControlsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "explorer.web.middleware.StoreUnavailableMiddleware",
 ]
@@ -52,6 +56,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "explorer.web.access.controls",
             ],
         },
     }
@@ -106,6 +111,15 @@ EXPLORER_SPEED = env_float("EXPLORER_SPEED", default=1.0, minimum=0.25, maximum=
 EXPLORER_CONTEXT = env_str("EXPLORER_CONTEXT", default="")
 EXPLORER_REPLAY_FILE = env_str("EXPLORER_REPLAY_FILE", default="")
 KUBECONFIG = os.environ.get("KUBECONFIG", "")
+# Who may drive the simulation and switch contexts: open, presenter or off (README, "Security").
+EXPLORER_CONTROLS = env_choice(
+    "EXPLORER_CONTROLS", ("open", "presenter", "off"), default="open" if LOOPBACK_ONLY else "presenter"
+)
+# Open only by default: then only a browser on this machine drives (another could forge a loopback Host).
+EXPLORER_CONTROLS_LOOPBACK_CLIENTS = EXPLORER_CONTROLS == "open" and not os.environ.get("EXPLORER_CONTROLS")
+# How long a presenter token waits to be used, and a presenter's room and session last.
+EXPLORER_PRESENTER_HOURS = env_int("EXPLORER_PRESENTER_HOURS", default=12, minimum=1, maximum=24 * 14)
+SESSION_COOKIE_AGE = EXPLORER_PRESENTER_HOURS * 3600
 
 LOGGING = {
     "version": 1,

@@ -1,14 +1,21 @@
-"""HTTP routes: the contract's URLs (DESIGN.md)."""
+"""HTTP routes: the contract's URLs (DESIGN.md).
+
+Who may drive is decided here, around the views: `drivers_only` answers 403
+to a command from anyone EXPLORER_CONTROLS does not let drive (explorer.web.access).
+"""
 
 from django.urls import include, path, re_path
 
 from explorer.web import dashboard_views, diagram_views, tour_views, views
+from explorer.web.access import drivers_only
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/state.json", views.state_json, name="state-json"),
-    path("api/sim/", views.sim_api, name="sim-api"),
-    path("api/contexts/", views.kube_contexts, name="kube-contexts"),
+    # GET is the status the page shows everyone; only a driver may POST a command.
+    path("api/sim/", drivers_only(views.sim_api, methods=["POST"]), name="sim-api"),
+    # The contexts' names are for those who may switch to them.
+    path("api/contexts/", drivers_only(views.kube_contexts), name="kube-contexts"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
     path("tours/", tour_views.tour_list, name="tour-list"),
