@@ -6,7 +6,7 @@ to a command from anyone EXPLORER_CONTROLS does not let drive (explorer.web.acce
 
 from django.urls import include, path, re_path
 
-from explorer.web import dashboard_views, diagram_views, tour_views, views
+from explorer.web import dashboard_views, diagram_views, exports, tour_views, views
 from explorer.web.access import drivers_only
 
 urlpatterns = [
@@ -27,5 +27,5 @@ urlpatterns = [
     path("view/nodes/", diagram_views.node_jump, name="node-jump"),
     path("view/<path:view>/", diagram_views.view_page, name="view"),
     path("component/<path:component_id>/", diagram_views.component_panel, name="component"),
-    re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
+    re_path(r"^diagram/(?P<view>[A-Za-z0-9._/-]+?)\.(?P<fmt>svg|dot|png)$", exports.diagram, name="diagram"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap
 
-from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
+from explorer.diagrams import DiagramRenderer
 from explorer.live.runtime import get_runtime
 from explorer.model.changes import snapshot_message
 from explorer.sources.base import CommandError, SourceError
@@ -64,24 +64,6 @@ async def state_json(request: HttpRequest) -> JsonResponse:
     body = snapshot_message(state, seq)
     del body["type"]
     return JsonResponse(body)
-
-
-@require_GET
-async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
-    _, state, _ = await _state_copy(request.GET.get("namespace") or None)
-    try:
-        if fmt == "svg":
-            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
-        elif fmt == "dot":
-            body = await asyncio.to_thread(render_dot, state, view)
-        else:
-            body = await asyncio.to_thread(render_png, state, view)
-    except UnknownView as error:
-        return JsonResponse({"error": str(error)}, status=404)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="{view.replace("/", "-")}.{fmt}"'
-    return response
 
 
 @require_GET
