@@ -68,17 +68,20 @@ class Exports:
             return body
         pending = self._rendering.get(key)
         if pending is None:
-            fmt = key[0]
-            if fmt != "svg" and self._queued >= EXPORT_QUEUE + EXPORT_WORKERS:
+            counted = key[0] != "svg"
+            if counted and self._queued >= EXPORT_QUEUE + EXPORT_WORKERS:
                 raise ExportBusy(f"{self._queued} exports are being drawn already")
             pending = asyncio.ensure_future(self._render(key, state()))
+            # Counted from now, not from when the render starts: a burst arriving at once is counted whole.
+            self._queued += counted
             self._rendering[key] = pending
-            pending.add_done_callback(lambda done: self._forget(key, done))
+            pending.add_done_callback(lambda done: self._forget(key, done, counted))
         # Shielded: a client that hangs up must not cancel the render others wait for.
         return await asyncio.shield(pending)
 
-    def _forget(self, key: Key, done: asyncio.Future[str | bytes]) -> None:
+    def _forget(self, key: Key, done: asyncio.Future[str | bytes], counted: bool) -> None:
         self._rendering.pop(key, None)
+        self._queued -= counted
         if not done.cancelled():
             done.exception()  # looked at: a failure whose waiters all hung up is not logged as unretrieved
 
@@ -89,11 +92,7 @@ class Exports:
                 body: str | bytes = await asyncio.to_thread(renderer.svg, state, view)
         else:
             draw = render_png if fmt == "png" else render_dot
-            self._queued += 1
-            try:
-                body = await asyncio.get_running_loop().run_in_executor(self._executor, draw, state, view)
-            finally:
-                self._queued -= 1
+            body = await asyncio.get_running_loop().run_in_executor(self._executor, draw, state, view)
         self.renders += 1
         self._keep(key, body)
         return body
