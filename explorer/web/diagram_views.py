@@ -24,6 +24,7 @@ from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
 from explorer.live.runtime import get_runtime
 from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.web.params import component_param
 from explorer.web.views import _inline, _state_copy, renderer
 
 __all__ = ["component_panel", "node_jump", "view_page"]
@@ -169,7 +170,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
         "nodes": [c.name for c in state.of_kind("node")][:500],
         "views": [("overview", "Overview"), ("control-plane", "Control plane"), ("storage", "Storage")],
     }
-    selected = request.GET.get("component")
+    selected = component_param(request)
     if selected:
         context["panel"] = _panel_context(state, selected, await _recent_events(selected))
     return render(request, "web/view.html", context)
