@@ -2,8 +2,9 @@
 
 `/healthz` answers 503 while the loop has lagged STUCK seconds or more within
 the last WINDOW seconds (or a tick is that overdue right now), so a liveness
-probe notices a worker that is alive but no longer keeps up. A loop blocked
-outright answers nothing at all, which a probe's timeout catches by itself.
+probe notices a worker that is alive but no longer keeps up; its 200 says the
+worst lag of that window in the X-Loop-Lag-Ms header. A loop blocked outright
+answers nothing at all, which a probe's timeout catches by itself.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def unless_stuck(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., 
                 "message": "the event loop is falling behind",
             }
             return JsonResponse(body, status=503)
-        return await view(request, *args, **kwargs)
+        response = await view(request, *args, **kwargs)
+        response["X-Loop-Lag-Ms"] = str(round(lag * 1000))
+        return response
 
     return wrapper

@@ -15,6 +15,8 @@ async def test_healthz_answers_503_while_the_loop_lags_and_200_once_it_keeps_up(
     client = AsyncClient()
     assert (await client.get("/healthz")).status_code == 200
     await asyncio.sleep(2 * looplag.INTERVAL)  # the watch is ticking
+    healthy = await client.get("/healthz")
+    assert 0 <= int(healthy["X-Loop-Lag-Ms"]) < looplag.STUCK * 1000
     time.sleep(looplag.STUCK + 0.2)  # noqa: ASYNC251 - holding the loop on purpose, as a runaway command once did
     await asyncio.sleep(2 * looplag.INTERVAL)
     stuck = await client.get("/healthz")

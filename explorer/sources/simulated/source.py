@@ -29,7 +29,7 @@ IDLE_TICK = 1.0
 # How long the engine may run before the event loop gets its turn again.
 SLICE_SECONDS = 0.01
 # The most changes in one batch handed to the hub; a bigger batch goes in several, a turn of the loop apart.
-CHUNK = 1000
+CHUNK = 100
 
 
 def _slice() -> Callable[[], bool]:
