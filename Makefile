@@ -42,6 +42,7 @@ bench: setup-test
 	$(PY) benchmarks/kube_mapping.py
 	$(PY) benchmarks/kube_latency.py
 	$(PY) benchmarks/fanout.py
+	$(PY) benchmarks/hostile_commands.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles
