@@ -147,3 +147,15 @@ def test_check_deploy_is_clean_for_the_documented_production_settings(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_check_deploy_warns_of_open_controls_beyond_loopback(tmp_path):
+    done = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        **PRODUCTION,
+        EXPLORER_CONTROLS="open",
+        EXPLORER_DB_PATH=str(tmp_path / "db.sqlite3"),
+    )
+    assert "explorer.W002" in done.stderr + done.stdout
