@@ -48,6 +48,7 @@ bench: setup-test
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/fanout.py
 	$(PY) benchmarks/replay.py
+	$(PY) benchmarks/hostile_commands.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

@@ -19,19 +19,22 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "explorer.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - needs Django set up first
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from explorer.live.looplag import WatchLoop  # noqa: E402
 from explorer.live.routing import websocket_urlpatterns  # noqa: E402
 from explorer.live.security import BrowserOriginValidator  # noqa: E402
 from explorer.web.follow import websocket_urlpatterns as follow_urlpatterns  # noqa: E402
+from explorer.web.staticfiles import StaticFilesHandler  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        # Static files come from the same process: the explorer must work offline
-        # with nothing else installed (a classroom laptop), whatever DEBUG says.
-        "http": ASGIStaticFilesHandler(django_asgi_app),
-        "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns + follow_urlpatterns)),
-    }
+application = WatchLoop(
+    ProtocolTypeRouter(
+        {
+            # Static files come from the same process: the explorer must work offline
+            # with nothing else installed (a classroom laptop), whatever DEBUG says.
+            "http": StaticFilesHandler(django_asgi_app),
+            "websocket": BrowserOriginValidator(URLRouter(websocket_urlpatterns + follow_urlpatterns)),
+        }
+    )
 )
 
 # Everything imported so far lives as long as the process: out of the collector's

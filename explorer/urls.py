@@ -1,15 +1,24 @@
-"""HTTP routes: the contract's URLs (DESIGN.md)."""
+"""HTTP routes: the contract's URLs (DESIGN.md).
+
+Who may drive is decided here, around the views: `drivers_only` answers 403
+to a command from anyone EXPLORER_CONTROLS does not let drive (explorer.web.access).
+"""
 
 from django.urls import include, path, re_path
 
-from explorer.web import dashboard_views, diagram_views, tour_views, views
+from explorer.live.looplag import unless_stuck
+from explorer.web import dashboard_views, diagram_views, exports, tour_views, views
+from explorer.web.access import drivers_only
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/state.json", views.state_json, name="state-json"),
-    path("api/sim/", views.sim_api, name="sim-api"),
-    path("api/contexts/", views.kube_contexts, name="kube-contexts"),
-    path("healthz", views.healthz, name="healthz"),
+    # GET is the status the page shows everyone; only a driver may POST a command.
+    path("api/sim/", drivers_only(views.sim_api, methods=["POST"]), name="sim-api"),
+    # The contexts' names are for those who may switch to them.
+    path("api/contexts/", drivers_only(views.kube_contexts), name="kube-contexts"),
+    # 503 while the event loop falls behind, so a liveness probe notices (explorer.live.looplag).
+    path("healthz", unless_stuck(views.healthz), name="healthz"),
     path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
     path("tours/", tour_views.tour_list, name="tour-list"),
     path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
@@ -22,7 +31,7 @@ urlpatterns = [
     # and view opens. A diagram's name must not hold a control character: it may name the download.
     re_path(r"^view/(?P<view>(?s:.+))/$", diagram_views.view_page, name="view"),
     re_path(r"^component/(?P<component_id>(?s:.+))/$", diagram_views.component_panel, name="component"),
-    re_path(r"^diagram/(?P<view>[^\x00-\x1f\x7f]+?)\.(?P<fmt>svg|dot|png)$", views.diagram, name="diagram"),
+    re_path(r"^diagram/(?P<view>[^\x00-\x1f\x7f]+?)\.(?P<fmt>svg|dot|png)$", exports.diagram, name="diagram"),
 ]
 
 handler403 = "explorer.web.errors.permission_denied"

@@ -166,6 +166,15 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """What the page logs as an error or throws (a script the Content-Security-Policy refused shows up here)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 ARTIFACTS = ROOT / "test-artifacts"
 
 

@@ -4,12 +4,16 @@ Cluster-scoped things are `<kind>/<name>`, namespaced ones
 `<kind>/<namespace>/<name>`. Every other module builds ids through these.
 """
 
+import re
+
 __all__ = [
     "CLUSTER_SCOPED_KINDS",
+    "COMPONENT_ID",
     "CONTROL_PLANE_KINDS",
     "NAMESPACED_KINDS",
     "NODE_AGENT_KINDS",
     "component_id",
+    "is_component_id",
     "node_agent_id",
     "parse_id",
 ]
@@ -24,6 +28,13 @@ CONTROL_PLANE_KINDS = (
 NODE_AGENT_KINDS = ("kubelet", "kube-proxy", "runtime")
 NAMESPACED_KINDS = frozenset({"pod", "pvc"})
 CLUSTER_SCOPED_KINDS = frozenset({*CONTROL_PLANE_KINDS, *NODE_AGENT_KINDS, "node", "pv", "storageclass", "registry"})
+
+# What an id may look like, also for the ids the diagrams give their summaries (`node-group/<zone>/<pool>`,
+# `pods-of/<node>`): a lower-case kind, then one or two names. A name starts with a letter, a digit or `[`
+# (an IPv6 registry host) and holds only what Kubernetes names, label values and registry hosts hold (and
+# the space of "no zone"): never `.` or `..` alone, never `?`, `#`, `%` or `\`, so an id is never a path elsewhere.
+_NAME = r"[A-Za-z0-9\[][A-Za-z0-9._:@ \[\]-]{0,252}"
+COMPONENT_ID = re.compile(rf"[a-z][a-z0-9-]{{0,62}}/{_NAME}(?:/{_NAME})?")
 
 
 def component_id(kind: str, name: str, namespace: str | None = None) -> str:
@@ -42,6 +53,11 @@ def node_agent_id(kind: str, node_name: str) -> str:
     if kind not in NODE_AGENT_KINDS:
         raise ValueError(f"{kind} is not a node agent")
     return f"{kind}/{node_name}"
+
+
+def is_component_id(text: str) -> bool:
+    """Whether `text` has the shape of a component id (COMPONENT_ID); says nothing of whether it exists."""
+    return len(text) <= 600 and COMPONENT_ID.fullmatch(text) is not None
 
 
 def parse_id(component_id_: str) -> tuple[str, str | None, str]:

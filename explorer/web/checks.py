@@ -44,3 +44,17 @@ def check_channel_layer(app_configs: Any, **kwargs: Any) -> list[Any]:
     if settings.REDIS_URL and not settings.REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         return [Warning(f"REDIS_URL={settings.REDIS_URL!r} does not look like a redis:// URL.", id="explorer.W001")]
     return []
+
+
+@register(deploy=True)
+def check_controls(app_configs: Any, **kwargs: Any) -> list[Any]:
+    if settings.EXPLORER_CONTROLS == "open" and not settings.LOOPBACK_ONLY:
+        return [
+            Warning(
+                "EXPLORER_CONTROLS=open on a site served beyond loopback: anyone who can load the page "
+                "can take its nodes down, reset it or switch every viewer to another cluster.",
+                hint="Unset EXPLORER_CONTROLS (presenter: only a presenter's browser or staff drives), or set off.",
+                id="explorer.W002",
+            )
+        ]
+    return []

@@ -29,6 +29,7 @@ from explorer.model import ClusterState, Component, EdgeKind, Health
 from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
+from explorer.web.params import component_param
 
 __all__ = ["component_panel", "node_jump", "view_page"]
 
@@ -167,7 +168,7 @@ async def view_page(request: HttpRequest, view: str) -> HttpResponse:
         "nodes": [c.name for c in state.of_kind("node")][:500],
         "views": list(VIEW_TITLES.items()),
     }
-    selected = request.GET.get("component")
+    selected = component_param(request)
     if selected:
         context["panel"] = _panel_context(state, selected, await runtime.recent_events(selected))
     return render(request, "web/view.html", context)

@@ -161,7 +161,7 @@ async def follow_start(request: HttpRequest) -> HttpResponse:
 
 
 async def _room(slug: str) -> Room:
-    room = await Room.objects.filter(slug=slug).afirst()
+    room: Room | None = await Room.objects.filter(slug=slug).afirst()
     if room is None:
         raise Http404(f"no room {slug!r}")
     return room

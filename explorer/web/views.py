@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -13,9 +12,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap
 
-from explorer.diagrams import UnknownView, render_dot, render_png
 from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceError, get_runtime
 from explorer.model.changes import snapshot_message
+from explorer.web.commands import command_payload
 from explorer.web.current import current_state, health_summary, inline_svg, renderer
 from explorer.web.dashboard_views import dashboard_context
 from explorer.web.htmx import HtmxHttpRequest
@@ -58,25 +57,6 @@ async def state_json(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-async def diagram(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
-    _, state, _ = await current_state(request.GET.get("namespace") or None)
-    language = diagram_language(request)
-    try:
-        if fmt == "svg":
-            body: str | bytes = await asyncio.to_thread(renderer.svg, state, view, language)
-        elif fmt == "dot":
-            body = await asyncio.to_thread(render_dot, state, view, language)
-        else:
-            body = await asyncio.to_thread(render_png, state, view, language)
-    except UnknownView as error:
-        return JsonResponse({"error": str(error)}, status=404)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="{view.replace("/", "-")}.{fmt}"'
-    return response
-
-
-@require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
     runtime = await get_runtime()
     seq, _ = await runtime.snapshot()
@@ -91,7 +71,7 @@ async def sim_api(request: HtmxHttpRequest) -> HttpResponse:
     status: dict[str, Any] | None
     if request.method == "POST":
         try:
-            payload = _command_payload(request)
+            payload = command_payload(request)
             status = await runtime.command(payload)
         except CommandError as error:
             if request.htmx:
@@ -135,7 +115,7 @@ async def kube_contexts(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return JsonResponse(contexts)
     try:
-        name = _command_payload(request).get("context")
+        name = command_payload(request).get("context")
         await runtime.switch_context(name if isinstance(name, str) else "")
     except CommandError as error:
         return _context_error(request, str(error), 400)
@@ -152,19 +132,6 @@ def _context_error(request: HtmxHttpRequest, message: str, status: int) -> HttpR
     if request.htmx:  # htmx swaps only successful answers: the message lands under the picker
         return HttpResponse(format_html('<p class="error">{}</p>', message))
     return JsonResponse({"error": message}, status=status)
-
-
-def _command_payload(request: HttpRequest) -> dict[str, Any]:
-    """JSON bodies (scripts) and form posts (the page's htmx controls) say the same things."""
-    if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CommandError("the body is not valid JSON") from None
-        if not isinstance(payload, dict):
-            raise CommandError('the body must be a JSON object such as {"action": "pause"}')
-        return payload
-    return {key: request.POST.get(key) for key in request.POST}
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

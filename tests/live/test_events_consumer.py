@@ -204,7 +204,8 @@ async def test_clients_are_told_when_the_hub_goes_stale_and_resynced_when_it_ret
 
 
 async def test_a_page_of_an_allowed_host_may_open_the_socket():
-    communicator = WebsocketCommunicator(application, "/ws/events/", headers=[(b"origin", b"http://127.0.0.1:8000")])
+    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
     connected, _ = await communicator.connect()
     assert connected
     await communicator.receive_json_from(timeout=5)

@@ -124,13 +124,24 @@ class Engine:
     def next_time(self) -> float | None:
         return self._queue[0][0] if self._queue else None
 
-    def run_until(self, until: float) -> list[Change]:
-        """Process every event due by `until`, then set the clock to it."""
+    def run_until(self, until: float, enough: Callable[[], bool] | None = None) -> list[Change]:
+        """Process every event due by `until`, then set the clock to it.
+
+        `enough`, asked after each event, may stop the run early (the server runs
+        the engine in slices so its event loop keeps answering): the clock then
+        stays at the last event processed and `due(until)` tells that more is left.
+        """
         changes: list[Change] = []
         while self._queue and self._queue[0][0] <= until:
             changes.extend(self._process_next())
+            if enough is not None and enough() and self._queue and self._queue[0][0] <= until:
+                return changes
         self.clock = max(self.clock, until)
         return changes
+
+    def due(self, until: float) -> bool:
+        """Whether an event is waiting at or before `until` (or the clock has not reached it)."""
+        return self.clock < until or bool(self._queue and self._queue[0][0] <= until)
 
     def step(self, horizon: float = STEP_HORIZON) -> list[Change]:
         """Run to the next event that changes something visible, looking at most `horizon` seconds ahead.
@@ -138,13 +149,21 @@ class Engine:
         Heartbeats and controller ticks change nothing visible in a quiet cluster;
         stepping through them one by one would look to a class like a broken button.
         """
-        limit = self.clock + horizon
+        return self.step_until(self.clock + horizon)[0]
+
+    def step_until(self, limit: float, enough: Callable[[], bool] | None = None) -> tuple[list[Change], bool]:
+        """`step` up to the absolute time `limit`; answers the changes and whether the step is over.
+
+        `enough` may stop it early, as for `run_until`; call again with the same limit to go on.
+        """
         changes: list[Change] = []
         while self._queue and not changes and self._queue[0][0] <= limit:
             changes.extend(self._process_next())
+            if not changes and enough is not None and enough():
+                return changes, False
         if not changes:
             self.clock = max(self.clock, limit)
-        return changes
+        return changes, True
 
     def _process_next(self) -> list[Change]:
         at, _, action, args = heapq.heappop(self._queue)

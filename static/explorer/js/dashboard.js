@@ -3,6 +3,7 @@
 // most twice a second), focuses a component in the diagram, and searches by name.
 
 import { coalesced } from "./coalesce.js";
+import { isComponentId } from "./ids.js";
 
 const diagram = document.getElementById("diagram");
 const problems = document.getElementById("problems");
@@ -66,7 +67,7 @@ function clearFocus() {
 }
 
 export function focus(id) {
-  if (!diagram) return false;
+  if (!diagram || !isComponentId(id)) return false;
   for (const old of diagram.querySelectorAll(".focused")) old.classList.remove("focused");
   const element = drawnElementFor(id);
   if (!element) return false;

@@ -4,11 +4,15 @@
 // on a node (or on a node's pod counts) opens the node's own view. On a page
 // without a panel (the dashboard) the click goes to the overview page instead.
 
+import { componentUrl, isComponentId } from "./ids.js";
+
 const diagram = document.getElementById("diagram");
 const detail = document.getElementById("detail");
 
-function componentUrl(id) {
-  return `/component/${id.split("/").map(encodeURIComponent).join("/")}/`;
+// The component the address bar names, if it names one (?component=<id>).
+function selectedId() {
+  const id = new URL(location.href).searchParams.get("component");
+  return isComponentId(id) ? id : null;
 }
 
 function nodeViewUrl(nodeName) {
@@ -22,13 +26,15 @@ function markSelected(id) {
 }
 
 function openPanel(id, remember) {
+  const url = componentUrl(id);
+  if (!url) return;
   if (remember) {
     const url = new URL(location.href);
     url.searchParams.set("component", id);
     history.pushState({ component: id }, "", url);
   }
   markSelected(id);
-  window.htmx.ajax("GET", componentUrl(id), { target: "#detail", swap: "innerHTML" });
+  window.htmx.ajax("GET", url, { target: "#detail", swap: "innerHTML" });
 }
 
 diagram.addEventListener("click", (event) => {
@@ -47,7 +53,7 @@ diagram.addEventListener("click", (event) => {
 });
 
 window.addEventListener("popstate", () => {
-  const id = new URL(location.href).searchParams.get("component");
+  const id = selectedId();
   if (id) openPanel(id, false);
   else if (detail) {
     detail.replaceChildren();
@@ -75,7 +81,7 @@ diagram.addEventListener("keydown", (event) => {
 // whose panel is open, fetch the panel again so its status, fields and events follow.
 let panelTimer = null;
 new MutationObserver((mutations) => {
-  const id = new URL(location.href).searchParams.get("component");
+  const id = selectedId();
   if (!id || !detail || !mutations.some((m) => m.target.id === id)) return;
   clearTimeout(panelTimer);
   panelTimer = setTimeout(() => {
@@ -86,7 +92,7 @@ new MutationObserver((mutations) => {
 // The live module swaps in a new layout on topology changes: keep the selection marked.
 function refresh() {
   makeFocusable();
-  markSelected(new URL(location.href).searchParams.get("component"));
+  markSelected(selectedId());
 }
 new MutationObserver(refresh).observe(diagram, { childList: true });
 refresh();
