@@ -12,6 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap
 
+from explorer.live.looplag import unless_stuck
 from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceError, get_runtime
 from explorer.model.changes import snapshot_message
 from explorer.web.commands import command_payload
@@ -56,6 +57,9 @@ async def state_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body)
 
 
+# 503 while the event loop falls behind, so a liveness probe notices (explorer.live.looplag); the probe
+# middleware calls this very view, whatever the Host.
+@unless_stuck
 @require_GET
 async def healthz(request: HttpRequest) -> JsonResponse:
     runtime = await get_runtime()
