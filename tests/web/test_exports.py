@@ -56,9 +56,13 @@ async def test_a_change_in_the_cluster_is_a_new_export():
     await client.post(
         "/api/sim/", json.dumps({"action": "node-down", "node": "worker-1"}), content_type="application/json"
     )
-    await asyncio.sleep(0.1)  # the hub numbers the changes
-    second = await client.get("/diagram/overview.dot")
+    for _ in range(100):  # until the hub has numbered the changes
+        second = await client.get("/diagram/overview.dot")
+        if int(second["X-Explorer-Seq"]) > int(first["X-Explorer-Seq"]):
+            break
+        await asyncio.sleep(0.05)
     assert int(second["X-Explorer-Seq"]) > int(first["X-Explorer-Seq"])
+    assert second.content != first.content
 
 
 async def test_a_flood_of_exports_waits_its_turn_or_gets_a_503_and_pages_are_drawn_meanwhile(monkeypatch):
