@@ -8,8 +8,9 @@ import re
 
 __all__ = [
     "CLUSTER_SCOPED_KINDS",
-    "COMPONENT_ID",
     "CONTROL_PLANE_KINDS",
+    "KIND",
+    "MAX_ID",
     "NAMESPACED_KINDS",
     "NODE_AGENT_KINDS",
     "component_id",
@@ -29,12 +30,12 @@ NODE_AGENT_KINDS = ("kubelet", "kube-proxy", "runtime")
 NAMESPACED_KINDS = frozenset({"pod", "pvc"})
 CLUSTER_SCOPED_KINDS = frozenset({*CONTROL_PLANE_KINDS, *NODE_AGENT_KINDS, "node", "pv", "storageclass", "registry"})
 
-# What an id may look like, also for the ids the diagrams give their summaries (`node-group/<zone>/<pool>`,
-# `pods-of/<node>`): a lower-case kind, then one or two names. A name starts with a letter, a digit or `[`
-# (an IPv6 registry host) and holds only what Kubernetes names, label values and registry hosts hold (and
-# the space of "no zone"): never `.` or `..` alone, never `?`, `#`, `%` or `\`, so an id is never a path elsewhere.
-_NAME = r"[A-Za-z0-9\[][A-Za-z0-9._:@ \[\]-]{0,252}"
-COMPONENT_ID = re.compile(rf"[a-z][a-z0-9-]{{0,62}}/{_NAME}(?:/{_NAME})?")
+# The shape of an id in an address (`?component=`, `?focus=`): a lower-case kind (the diagrams' summaries too:
+# `node-group/<zone>/<pool>`, `pods-of/<node>`), then one or two names. A cluster may name things as it likes,
+# so a name may hold any text but a NUL; what it may not be is empty, `.` or `..`: a path step, so an id in an
+# address always leads to its own panel and never to another path of the site.
+KIND = re.compile(r"[a-z][a-z0-9-]{0,62}")
+MAX_ID = 1024
 
 
 def component_id(kind: str, name: str, namespace: str | None = None) -> str:
@@ -56,8 +57,15 @@ def node_agent_id(kind: str, node_name: str) -> str:
 
 
 def is_component_id(text: str) -> bool:
-    """Whether `text` has the shape of a component id (COMPONENT_ID); says nothing of whether it exists."""
-    return len(text) <= 600 and COMPONENT_ID.fullmatch(text) is not None
+    """Whether `text` has the shape of a component id (see KIND); says nothing of whether it exists."""
+    if len(text) > MAX_ID or "\x00" in text:
+        return False
+    kind, *names = text.split("/")
+    return (
+        KIND.fullmatch(kind) is not None
+        and 1 <= len(names) <= 2
+        and all(name and name not in {".", ".."} for name in names)
+    )
 
 
 def parse_id(component_id_: str) -> tuple[str, str | None, str]:

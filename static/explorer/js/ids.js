@@ -1,12 +1,15 @@
-// The shape of a component id (explorer/model/ids.py, COMPONENT_ID): a lower-case kind,
-// then one or two names of letters, digits and . _ : @ [ ] - and space, each starting with
-// a letter, a digit or [. Anything else read from the address bar (?component=, ?focus=)
-// is ignored, so no parameter can make the page fetch a path of its choosing.
+// The shape of a component id in the address bar (?component=, ?focus=), as explorer/model/ids.py
+// has it: a lower-case kind, then one or two names. A name may hold any text but a NUL (a cluster
+// names things as it likes), but it is never empty, "." or "..": a path step would let a parameter
+// make the page fetch another path of the site into its panel.
 
-const COMPONENT_ID = /^[a-z][a-z0-9-]{0,62}(\/[A-Za-z0-9\[][A-Za-z0-9._:@ \[\]-]{0,252}){1,2}$/;
+const KIND = /^[a-z][a-z0-9-]{0,62}$/;
+const MAX_ID = 1024;
 
 export function isComponentId(text) {
-  return typeof text === "string" && text.length <= 600 && COMPONENT_ID.test(text);
+  if (typeof text !== "string" || text.length > MAX_ID || text.includes("\0")) return false;
+  const [kind, ...names] = text.split("/");
+  return KIND.test(kind) && names.length >= 1 && names.length <= 2 && names.every((n) => n && n !== "." && n !== "..");
 }
 
 // The detail panel's URL for a component id, or null for anything that is not one.
