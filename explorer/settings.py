@@ -47,16 +47,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a kubelet's probe names the pod's IP as its Host, which no allow-list knows ahead of time.
-    "explorer.web.middleware.HealthProbeMiddleware",
+    # The headers every answer carries, the health probe's too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "explorer.web.headers.ContentSecurityPolicyMiddleware",
+    # Before anything reads the Host: a kubelet's probe names the pod's IP, which no allow-list knows.
+    "explorer.web.middleware.HealthProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "explorer.web.headers.ContentSecurityPolicyMiddleware",
     "explorer.web.access.ControlsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "explorer.web.middleware.StoreUnavailableMiddleware",

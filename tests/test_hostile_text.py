@@ -423,7 +423,10 @@ async def test_a_visitor_setting_hostile_images_takes_no_page_down():
     await asyncio.sleep(0.3)  # at 100x the web Deployment (created 2 s in) is there by now
     for image in SIM_IMAGES:
         response = await post_sim(client, token, {"action": "set-image", "deployment": "default/web", "image": image})
-        assert response.status_code == 200, response.content[:200]
+        # What is no image reference at all is refused with the reason; the rest is drawn, whatever it holds.
+        assert response.status_code in (200, 400), response.content[:200]
+        if response.status_code == 400:  # not an image reference, or longer than a command may be
+            assert response.json()["error"]
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.5)  # at 100x: the rolling update makes pods of the last images
     assert (await post_sim(client, token, {"action": "pause"})).status_code == 200

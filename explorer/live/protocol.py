@@ -16,6 +16,7 @@ Channel-layer messages hold plain types only; they are built here and nowhere el
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from explorer.sources.base import Contexts
@@ -29,6 +30,7 @@ __all__ = [
     "STALE_AFTER",
     "Operation",
     "batch_message",
+    "command_payload",
     "command_request",
     "contexts_from_message",
     "heartbeat_message",
@@ -87,7 +89,9 @@ def command_request(
     return {
         "type": "explorer.command",
         "op": op,
-        "payload": payload,
+        # As JSON text: the layer's msgpack cannot carry every number a visitor can write (10**30),
+        # and the hub must see the command as it was sent, to answer it with the source's own reason.
+        "payload": json.dumps(payload),
         "reply_to": reply_to,
         "request": request,
         "deadline": deadline,
@@ -109,3 +113,15 @@ def reply_message(
     else:
         reply["status"] = status
     return reply
+
+
+def command_payload(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The command a request carries, or None when it carries no JSON object."""
+    text = request.get("payload")
+    if not isinstance(text, str):
+        return None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None

@@ -21,6 +21,7 @@ from explorer.live.protocol import (
     GROUP,
     HEARTBEAT_INTERVAL,
     batch_message,
+    command_payload,
     heartbeat_message,
     reply_message,
 )
@@ -146,8 +147,8 @@ class HubService:
         self._answered[request_id] = None
         while len(self._answered) > ANSWERED_REMEMBERED:
             self._answered.popitem(last=False)
-        payload = request.get("payload")
-        if not isinstance(payload, dict):
+        payload = command_payload(request)
+        if payload is None:
             reply = reply_message(request_id, error='a command must be a JSON object such as {"action": "pause"}')
         elif request.get("op") == "switch-context":
             reply = await self._switch_context(request_id, payload.get("context"))

@@ -9,19 +9,13 @@ import time
 from channels.layers import InMemoryChannelLayer
 
 from explorer.hub import MemoryStateStore
-from explorer.live.protocol import COMMAND_CHANNEL
+from explorer.live.protocol import COMMAND_CHANNEL, command_request
 from explorer.live.service import HubService
 from explorer.sources.simulated import SimulatedSource
 
 
 def request(request_id: str, reply_to: str, payload: dict) -> dict:
-    return {
-        "type": "explorer.command",
-        "payload": payload,
-        "reply_to": reply_to,
-        "request": request_id,
-        "deadline": time.time() + 5,
-    }
+    return command_request("command", payload, reply_to, request_id, time.time() + 5)
 
 
 async def test_a_command_the_layer_delivers_twice_runs_once():

@@ -70,7 +70,7 @@ async def test_a_flood_of_exports_waits_its_turn_or_gets_a_503_and_pages_are_dra
     release = threading.Event()
     drawing = threading.Event()
 
-    def slow_png(state, view):
+    def slow_png(state, view, *language):
         drawing.set()
         release.wait(10)
         return b"png of " + view.encode()

@@ -56,6 +56,10 @@ function tick() {
     shown = section;
     anchor = { position: Number(section.dataset.clock) || 0, wall: performance.now() };
     askedAtEnd = false;
+    // Placed here, not by a style attribute: the Content-Security-Policy allows no inline style.
+    for (const mark of section.querySelectorAll(".replay-ticks .tick[data-percent]")) {
+      mark.style.left = `${Number(mark.dataset.percent) || 0}%`;
+    }
   }
   const seconds = position(section);
   show(section, seconds);
