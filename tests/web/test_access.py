@@ -172,3 +172,18 @@ def test_the_controls_are_open_by_default_only_on_loopback(tmp_path):
         DJANGO_ALLOWED_HOSTS="explorer.lan", EXPLORER_CONTROLS="open", EXPLORER_DB_PATH=str(tmp_path / "db")
     )
     assert chosen == {"controls": "open", "loopback_clients": False}
+
+
+@pytest.mark.usefixtures("presenter_mode")
+async def test_the_audience_sees_a_replays_controls_disabled_too(settings, tmp_path):
+    from tests.sources.replay.test_replay import simulated_recording
+
+    settings.EXPLORER_SOURCE = "replay"
+    settings.EXPLORER_REPLAY_FILE = str(simulated_recording(tmp_path / "incident.jsonl"))
+    page = BeautifulSoup((await AsyncClient().get("/")).content, "html.parser")
+    controls = page.find(id="sim-controls")
+    assert controls["data-kind"] == "replay"
+    assert controls.select_one("fieldset.controls").has_attr("disabled")
+    assert "Only the presenter" in controls.find(id="controls-note").get_text()
+    refused = await AsyncClient().post("/api/sim/", json.dumps({"action": "resume"}), content_type="application/json")
+    assert refused.status_code == 403
