@@ -77,6 +77,7 @@ PAGES = [
     "/tours/",
     "/tours/life-of-a-pod/1/",
     "/tours/node-failure/2/?projector=1&theme=dark",
+    "/?kiosk=1",
 ]
 
 

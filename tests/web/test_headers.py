@@ -24,7 +24,10 @@ def policy(response) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in directives}
 
 
-@pytest.mark.parametrize("path", [*PAGES, "/diagram/overview.svg", "/api/state.json", "/healthz", "/nope/"])
+ANSWERS = [*PAGES, "/?kiosk=1", "/diagram/overview.svg", "/api/state.json", "/healthz", "/nope/"]
+
+
+@pytest.mark.parametrize("path", ANSWERS)
 async def test_every_answer_carries_the_security_headers(path):
     response = await AsyncClient().get(path)
     csp = policy(response)
