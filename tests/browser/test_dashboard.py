@@ -80,6 +80,8 @@ def test_search_jumps_to_a_component(server, page):
     page.fill("#search", "worker-3")
     page.press("#search", "Enter")
     expect(page.locator('[id="node/worker-3"]')).to_have_class(re.compile(r"\bfocused\b"))
+    # The scenario starts db-0 a few seconds in; until then "db-0" finds its claim, data-db-0.
+    expect(page.locator('[id="pod/default/db-0"]')).to_be_attached(timeout=15_000)
     page.fill("#search", "db-0")
     page.press("#search", "Enter")
     expect(page.locator("#search-status")).to_have_text("pod/default/db-0")
