@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # How long start() waits for the first subscription before serving anyway.
 READY_TIMEOUT = 3.0
+# How long stop() waits for the subscription to end, and in how many cancellations.
+STOP_TIMEOUT, STOP_TRIES = 2.0, 20
 
 
 class Subscriber(Protocol):
@@ -71,9 +73,14 @@ class LocalFanout:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            # Bounded: a layer call may swallow its cancellation (a blocking pop on Redis), and a stop must end.
-            await asyncio.wait({self._task}, timeout=2)
+            # redis-py's blocking pop can swallow a cancellation that lands while it reads (its
+            # read timeout takes it for its own), so cancel again until the task ends; bounded,
+            # for a layer call that ignores every cancellation.
+            for _ in range(STOP_TRIES):
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=STOP_TIMEOUT / STOP_TRIES)
+                if self._task.done():
+                    break
             self._task = None
 
     async def refresh(self) -> None:
