@@ -18,7 +18,8 @@ from django.conf import settings as django_settings
 
 from explorer.live import runtime as runtime_module
 from explorer.live.runtime import Runtime, reset_runtime
-from tests.scaleout.conftest import HubProcess, RedisServer
+from tests.hub_forks import ForkedHub, HubForkServer
+from tests.scaleout.conftest import RedisServer
 
 # What the hub process reads from its environment, handed on from the test's settings.
 HUB_SETTINGS = (
@@ -49,6 +50,13 @@ def web_redis() -> Iterator[RedisServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def hub_forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubForkServer]:
+    server = HubForkServer(tmp_path_factory.mktemp("hubs"))
+    yield server
+    server.stop()
+
+
 def _hub_environment() -> dict[str, str]:
     env = {}
     for name in HUB_SETTINGS:
@@ -61,9 +69,10 @@ def _hub_environment() -> dict[str, str]:
 async def fresh_runtime(request: pytest.FixtureRequest, settings, monkeypatch) -> AsyncIterator[str]:
     """A fresh runtime of each kind, bound to the test's own event loop; yields the kind."""
     settings.EXPLORER_SPEED = 100.0
-    hubs: list[HubProcess] = []
+    hubs: list[ForkedHub] = []
     if request.param == "scaled-out":
         server: RedisServer = request.getfixturevalue("web_redis")
+        forks: HubForkServer = request.getfixturevalue("hub_forks")
         redis.Redis.from_url(server.url).flushall()
         settings.REDIS_URL = server.url
         settings.CHANNEL_LAYERS = {
@@ -75,7 +84,8 @@ async def fresh_runtime(request: pytest.FixtureRequest, settings, monkeypatch) -
         start_workers_runtime = runtime_module._start_new
 
         async def start_with_a_hub() -> Runtime:
-            hubs.append(await asyncio.to_thread(HubProcess, server.url, env=_hub_environment()))
+            env = {**_hub_environment(), "REDIS_URL": server.url}
+            hubs.append(await asyncio.to_thread(forks.start, env))
             return await start_workers_runtime()
 
         monkeypatch.setattr(runtime_module, "_start_new", start_with_a_hub)
