@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -17,6 +18,9 @@ from explorer.sources.base import Source
 __all__ = ["Hub", "Publisher"]
 
 log = logging.getLogger(__name__)
+
+# How long a command's answer waits at most for the hub to take in the batches made before it.
+SETTLE_TIMEOUT = 2.0
 
 # Receives each batch of wire messages, already numbered.
 Publisher = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -40,6 +44,9 @@ class Hub:
         # One batch at a time, so a source's switch and its last batches never interleave.
         self._handling = asyncio.Lock()
         self._switched = asyncio.Event()
+        # Batches of the current source numbered and stored so far (see `settle`).
+        self._taken = 0
+        self._took = asyncio.Condition()
 
     async def start(self) -> None:
         # A restarted hub numbers on past the stored snapshot, so no client mistakes
@@ -67,10 +74,12 @@ class Hub:
         state = cap_state(await source.start())
         async with self._handling:
             old, self.source = self.source, source  # from here on the old source's batches are dropped
+            self._taken = 0
             await self._handle(diff_states(self.state, state, iso_timestamp()))
             self.state.cluster, self.state.source = state.cluster, state.source
             await self._store(self.store.save(self.seq, self.state))
         self._switched.set()  # `forward` reads the new source now, after the difference went out
+        await self._count_taken(0)  # a command waiting on the old source's batches answers now
         await old.close()
 
     async def run(self) -> None:
@@ -100,6 +109,26 @@ class Hub:
                 if source is not self.source:
                     return
                 await self._handle(batch)
+                await self._count_taken()
+
+    async def settle(self) -> None:
+        """Until every batch the source has made so far is numbered, stored and published.
+
+        A command's answer waits for this, so whoever reads the state after the
+        answer sees what the command did (and what happened before it). Bounded:
+        a hub that is not forwarding must still answer.
+        """
+        source, made = self.source, self.source.batches_made()
+        if made is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_TIMEOUT), self._took:
+                await self._took.wait_for(lambda: self._taken >= made or self.source is not source)
+
+    async def _count_taken(self, more: int = 1) -> None:
+        async with self._took:
+            self._taken += more
+            self._took.notify_all()
 
     async def handle(self, batch: list[Change]) -> None:
         async with self._handling:

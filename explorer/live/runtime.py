@@ -196,7 +196,9 @@ class EmbeddedRuntime:
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
         if self.hub is None or not self._started:
             raise CommandError(NO_CONTROLS)
-        return await self.hub.source.command(payload)
+        status = await self.hub.source.command(payload)
+        await self.hub.settle()
+        return status
 
     async def recent_events(self, component_id: str) -> list[dict[str, Any]]:
         return await self.store.recent_events(component_id)

@@ -154,7 +154,9 @@ class HubService:
             reply = await self._switch_context(request_id, payload.get("context"))
         else:
             try:
-                reply = reply_message(request_id, status=await self.hub.source.command(payload))
+                status = await self.hub.source.command(payload)
+                await self.hub.settle()
+                reply = reply_message(request_id, status=status)
             except CommandError as error:
                 reply = reply_message(request_id, error=str(error))
         try:

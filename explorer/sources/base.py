@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Self
 
 from explorer.model import Change, ClusterState
 
-__all__ = ["NO_CONTROLS", "CommandError", "Contexts", "Source", "SourceError", "SourceOptions"]
+__all__ = ["NO_CONTROLS", "CommandError", "Contexts", "Outbox", "Source", "SourceError", "SourceOptions"]
 
 # What a source that cannot be driven answers to a command.
 NO_CONTROLS = "the simulation controls work only on the simulated source"
@@ -52,6 +53,22 @@ class Contexts:
     current: str
 
 
+class Outbox(asyncio.Queue[list[Change] | None]):
+    """A source's batches on their way to the hub, counted, so the hub can tell when it has them all.
+
+    `None` ends the stream and is not a batch.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def put_nowait(self, batch: list[Change] | None) -> None:
+        if batch is not None:
+            self.batches += 1
+        super().put_nowait(batch)
+
+
 class Source(abc.ABC):
     """Initial state, then an async stream of change batches, then close.
 
@@ -73,6 +90,13 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def changes(self) -> AsyncIterator[list[Change]]:
         """Batches of changes, forever or until the source ends."""
+
+    def batches_made(self) -> int | None:
+        """How many batches the stream has made so far (the hub waits for them before answering a command).
+
+        None when the source does not count them (it takes no commands).
+        """
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release what start() took."""

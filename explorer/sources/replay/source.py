@@ -40,7 +40,7 @@ from explorer.model import (
 )
 from explorer.model.changes import apply_in_place
 from explorer.model.state import parent_cycle
-from explorer.sources.base import CommandError, Source, SourceError, SourceOptions
+from explorer.sources.base import CommandError, Outbox, Source, SourceError, SourceOptions
 
 __all__ = ["MAX_MARKS", "MAX_SPEED", "MIN_SPEED", "Recording", "ReplaySource", "load_recording", "read_recording"]
 
@@ -185,7 +185,7 @@ class ReplaySource(Source):
         self._paused = True
         self._jumps = 0  # seeks, rewinds and loops so far: a page that sees this move fetches the controls
         self._marks: list[dict[str, Any]] = []
-        self._out: asyncio.Queue[list[Change] | None] = asyncio.Queue()
+        self._out = Outbox()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -217,6 +217,9 @@ class ReplaySource(Source):
             if batch is None:
                 return
             yield batch
+
+    def batches_made(self) -> int:
+        return self._out.batches
 
     async def close(self) -> None:
         if self._task:

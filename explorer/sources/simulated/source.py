@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from explorer.model import Change, ClusterState, diff_states
-from explorer.sources.base import CommandError, Source, SourceError, SourceOptions
+from explorer.sources.base import CommandError, Outbox, Source, SourceError, SourceOptions
 from explorer.sources.simulated.commands import MAX_SPEED, MIN_SPEED, check_command, check_speed, max_replicas
 from explorer.sources.simulated.engine import STEP_HORIZON, Engine
 from explorer.sources.simulated.scenarios import SCENARIOS, ScenarioError, get_scenario
@@ -55,7 +55,7 @@ class SimulatedSource(Source):
         self._monotonic = monotonic
         self._nodes = nodes
         self.engine = Engine(get_scenario(scenario, nodes), seed)
-        self._out: asyncio.Queue[list[Change]] = asyncio.Queue()
+        self._out = Outbox()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._anchor_wall = monotonic()
@@ -76,9 +76,14 @@ class SimulatedSource(Source):
 
     async def changes(self) -> AsyncIterator[list[Change]]:
         while True:
-            yield await self._out.get()
+            batch = await self._out.get()
+            if batch is not None:
+                yield batch
             # A queue that is never empty would never let the loop go on to anything else.
             await asyncio.sleep(0)
+
+    def batches_made(self) -> int:
+        return self._out.batches
 
     async def close(self) -> None:
         if self._task:
