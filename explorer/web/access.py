@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+
+from explorer.web.middleware import AsyncMiddleware
 
 __all__ = ["Access", "ControlsMiddleware", "access_of", "controls", "drivers_only", "resolve_access"]
 
@@ -87,16 +89,8 @@ def access_of(request: HttpRequest) -> Access:
     return Access(False, mode, str(_("Only the presenter drives the cluster here: you follow along.")))
 
 
-class ControlsMiddleware:
+class ControlsMiddleware(AsyncMiddleware):
     """Works out once per request whether it may drive: `request.explorer_access`."""
-
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponse]]):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         request.explorer_access = await resolve_access(request)  # type: ignore[attr-defined]

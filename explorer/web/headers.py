@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Awaitable, Callable
 from functools import cache
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
 from explorer.diagrams.paint import SVG_STYLE_PATH
+from explorer.web.middleware import AsyncMiddleware
 
 __all__ = ["ContentSecurityPolicyMiddleware", "content_security_policy"]
 
@@ -43,15 +42,7 @@ def content_security_policy() -> str:
     )
 
 
-class ContentSecurityPolicyMiddleware:
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponse]]):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
+class ContentSecurityPolicyMiddleware(AsyncMiddleware):
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         response = await self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", content_security_policy())

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from explorer.hub import StoreUnavailable
 
-__all__ = ["HEALTH_PATHS", "HealthProbeMiddleware", "StoreUnavailableMiddleware"]
+__all__ = ["HEALTH_PATHS", "AsyncMiddleware", "HealthProbeMiddleware", "StoreUnavailableMiddleware"]
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 HEALTH_PATHS = frozenset({"/healthz"})
 
 
-class _AsyncMiddleware:
+class AsyncMiddleware:
+    """The base of the explorer's middleware: async only, as the whole stack is under daphne."""
+
     async_capable = True
     sync_capable = False
 
@@ -31,7 +33,7 @@ class _AsyncMiddleware:
         return await self.get_response(request)
 
 
-class HealthProbeMiddleware(_AsyncMiddleware):
+class HealthProbeMiddleware(AsyncMiddleware):
     """Answers `/healthz` whatever the Host header says.
 
     A kubelet's HTTP probe sends `Host: <pod IP>:<port>`, an address no
@@ -54,7 +56,7 @@ class HealthProbeMiddleware(_AsyncMiddleware):
             return store_unavailable_response(request, error)
 
 
-class StoreUnavailableMiddleware(_AsyncMiddleware):
+class StoreUnavailableMiddleware(AsyncMiddleware):
     """Turns a scaled-out explorer's unreachable state store into a clear 503, never a traceback."""
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
