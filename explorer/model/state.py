@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from explorer.model.component import Component, Edge, EdgeKind
+from explorer.model.ids import component_id, node_agent_id
 from explorer.model.images import registry_of
 from explorer.model.limits import cap_text
 
@@ -244,7 +245,7 @@ def derive_edges(components: Iterable[Component]) -> list[Edge]:
             if target:
                 edges.append(Edge(c.id, target, EdgeKind.WATCH, "HTTPS watch"))
     for k in by_kind.get("kubelet", []):
-        runtime = f"runtime/{k.name}"
+        runtime = node_agent_id("runtime", k.name)
         if runtime in ids:
             edges.append(Edge(k.id, runtime, EdgeKind.CRI, "CRI gRPC"))
 
@@ -254,20 +255,20 @@ def derive_edges(components: Iterable[Component]) -> list[Edge]:
             edges.append(Edge(p.id, p.parent, EdgeKind.RUNS_ON, "runs on"))
             node_name = p.parent.split("/", 1)[1]
             for image in p.detail.get("images", ()):
-                registry = f"registry/{registry_of(image)}"
-                if registry in ids and f"runtime/{node_name}" in ids:
-                    pulls.add((f"runtime/{node_name}", registry))
+                registry = component_id("registry", registry_of(image))
+                if registry in ids and node_agent_id("runtime", node_name) in ids:
+                    pulls.add((node_agent_id("runtime", node_name), registry))
         for claim in p.detail.get("claims", ()):
-            pvc = f"pvc/{p.namespace}/{claim}"
+            pvc = component_id("pvc", claim, p.namespace)
             if pvc in ids:
                 edges.append(Edge(p.id, pvc, EdgeKind.MOUNT, "mount"))
     edges.extend(Edge(s, t, EdgeKind.PULL, "image pull") for s, t in sorted(pulls))
     for c in by_kind.get("pvc", []):
         volume = c.detail.get("volume")
-        if volume and f"pv/{volume}" in ids:
-            edges.append(Edge(c.id, f"pv/{volume}", EdgeKind.BIND, "bind"))
+        if volume and component_id("pv", volume) in ids:
+            edges.append(Edge(c.id, component_id("pv", volume), EdgeKind.BIND, "bind"))
     for v in by_kind.get("pv", []):
         sc = v.detail.get("storageClass")
-        if sc and f"storageclass/{sc}" in ids:
-            edges.append(Edge(v.id, f"storageclass/{sc}", EdgeKind.PROVISION, "provision"))
+        if sc and component_id("storageclass", sc) in ids:
+            edges.append(Edge(v.id, component_id("storageclass", sc), EdgeKind.PROVISION, "provision"))
     return edges

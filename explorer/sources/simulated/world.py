@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from explorer.model import Component, Health
 from explorer.model.ids import component_id, node_agent_id
+from explorer.model.kinds import pod_health, pod_ready_text
 
 __all__ = [
     "ControlPlaneMember",
@@ -273,12 +274,7 @@ class SimPod(Tracked):
         return self.key
 
     def components(self) -> list[Component]:
-        if self.status == "Running" and self.ready:
-            health = Health.OK
-        elif self.status in {"CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "Failed", "Error"}:
-            health = Health.ERROR
-        else:
-            health = Health.WARNING
+        health = pod_health(self.status, self.ready)
         t = self.template
         return [
             Component(
@@ -295,7 +291,7 @@ class SimPod(Tracked):
                     "node": self.node,
                     "images": [t.image],
                     "claims": list(t.claims),
-                    "ready": self.ready,
+                    "ready": pod_ready_text(int(self.ready), 1),  # one container a pod
                     "restarts": self.restarts,
                     "requests": {"cpu": f"{t.cpu_milli}m", "memory": f"{t.memory_mi}Mi"},
                     "why": self.reason,

@@ -14,6 +14,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
+from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.sources.base import CommandError
 from explorer.sources.simulated.world import PodTemplate, SimDeployment, SimPod, SimReplicaSet
@@ -237,7 +238,7 @@ class WorkloadControllers:
         if diff > 0:
             for _ in range(min(diff, BURST_REPLICAS)):
                 name = f"{rs.name}-{engine.random_suffix()}"
-                while f"pod/{rs.namespace}/{name}" in engine.pods:
+                while component_id("pod", name, rs.namespace) in engine.pods:
                     # generateName collided: the apiserver answers AlreadyExists and the controller tries again.
                     name = f"{rs.name}-{engine.random_suffix()}"
                 pod = SimPod(rs.namespace, name, engine.uid(), f"ReplicaSet/{rs.name}", rs.template, engine.clock)
