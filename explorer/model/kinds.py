@@ -13,7 +13,7 @@ alike, and the page gets it as JSON (`registry_json`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from explorer.model.component import Health
@@ -49,6 +49,7 @@ class Kind:
     `home`: the view a component's panel links to: `control-plane`, `storage`, `node` (the view of
     the node it runs on), `overview`.
     `detail`: the fields of `detail` every source writes for it (besides `why`).
+    `drawn`: whether the architecture views (overview, control plane, node, storage) draw it.
     """
 
     name: str
@@ -66,7 +67,7 @@ class Kind:
     agent: bool = False
     control_plane: bool = False
     detail: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    drawn: bool = True  # drawn by the architecture views (the workload kinds wait for their own views)
 
     @property
     def namespaced(self) -> bool:
@@ -220,6 +221,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "trapezium"},
             api_name="Deployment",
             detail=("replicas", "ready", "updated", "available", "strategy", "revision"),
+            drawn=False,
         ),
         _k(
             "replicaset",
@@ -230,6 +232,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "invtrapezium"},
             api_name="ReplicaSet",
             detail=("owner", "replicas", "ready", "revision", "templateHash"),
+            drawn=False,
         ),
         _k(
             "daemonset",
@@ -240,6 +243,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "pentagon"},
             api_name="DaemonSet",
             detail=("desired", "current", "ready", "updated", "image", "tolerations"),
+            drawn=False,
         ),
         _k(
             "statefulset",
@@ -250,6 +254,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "septagon"},
             api_name="StatefulSet",
             detail=("replicas", "ready", "current", "serviceName", "volumeClaimTemplates", "image"),
+            drawn=False,
         ),
         _k(
             "service",
@@ -260,6 +265,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "ellipse"},
             api_name="Service",
             detail=("type", "clusterIP", "ports", "selector", "endpoints"),
+            drawn=False,
         ),
         _k(
             "endpointslice",
@@ -270,6 +276,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "parallelogram"},
             api_name="EndpointSlice",
             detail=("service", "addressType", "endpoints", "ready", "notReady", "byNode"),
+            drawn=False,
         ),
         _k(
             "pv",

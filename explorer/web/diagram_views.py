@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET
 from explorer.diagrams import UnknownView
 from explorer.diagrams.legend import legend_svg
 from explorer.diagrams.overview import group_of
-from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
-from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, UNDRAWN_EDGES, status_text
+from explorer.model import ClusterState, Component, Health
 from explorer.model.ids import node_of
 from explorer.model.kinds import kind_of
 from explorer.web.current import current_state, inline_svg, renderer
@@ -68,7 +68,7 @@ def _legend() -> dict[str, Any]:
     edges = []
     dashes = {"solid": "", "bold": "", "dashed": "6 3", "dotted": "1.5 3"}
     for kind, style in EDGE_STYLE.items():
-        if kind is EdgeKind.RUNS_ON:
+        if kind in UNDRAWN_EDGES:
             continue
         edges.append(
             {

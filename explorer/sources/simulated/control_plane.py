@@ -213,6 +213,8 @@ class ControlPlane:
             # A controller that reconnects relists everything and measures node silence from now.
             self.engine.lifecycle.relist()
             self.engine.workloads.resync_all()
+            self.engine.sets.resync_all()
+            self.engine.network.resync_all()
             self.engine.storage.resync_all()
         if api_back or (now[1] and not was[1]):
             self.engine.scheduler.retry_all()
