@@ -562,12 +562,19 @@ class SimEndpointSlice(Tracked):
         return component_id("endpointslice", self.name, self.namespace)
 
     def components(self) -> list[Component]:
-        endpoints = sorted(self.endpoints.values(), key=lambda e: e["pod"])
-        ready = sum(1 for e in endpoints if e["ready"])
-        by_node: dict[str, dict[str, int]] = {}
+        endpoints = list(self.endpoints.values())  # in the order they joined the slice
+        ready = 0
+        tally: dict[str, list[int]] = {}
         for e in endpoints:
-            counts = by_node.setdefault(e["node"], {"ready": 0, "notReady": 0})
-            counts["ready" if e["ready"] else "notReady"] += 1
+            counts = tally.get(e["node"])
+            if counts is None:
+                counts = tally[e["node"]] = [0, 0]
+            if e["ready"]:
+                counts[0] += 1
+                ready += 1
+            else:
+                counts[1] += 1
+        by_node = {node: {"ready": r, "notReady": n} for node, (r, n) in sorted(tally.items())}
         if not endpoints:
             status, health, why = "Empty", Health.OK, ""
         elif ready == len(endpoints):
@@ -579,10 +586,10 @@ class SimEndpointSlice(Tracked):
             "owner": f"Service/{self.service}",
             "service": self.service,
             "addressType": "IPv4",
-            "endpoints": [dict(e) for e in endpoints],
+            "endpoints": endpoints,  # each endpoint is replaced, never changed in place: shared, not copied
             "ready": ready,
             "notReady": len(endpoints) - ready,
-            "byNode": dict(sorted(by_node.items())),
+            "byNode": by_node,
             "why": why,
         }
         return [Component(self.id, "endpointslice", self.name, status, health, self.namespace, None, detail)]

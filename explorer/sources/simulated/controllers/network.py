@@ -45,6 +45,7 @@ class NetworkControllers:
         self._members: dict[str, set[str]] = {}  # service key -> pod ids it selects
         self._of_pod: dict[str, list[str]] = {}  # pod id -> keys of the Services that select it
         self._dirty: dict[str, set[str]] = {}  # service key -> pod ids to look at again
+        self._slice_of: dict[tuple[str, str], SimEndpointSlice] = {}  # (service key, pod id) -> its slice
         self._drain_scheduled = False
         self._next_ip = 10  # .1 is the `kubernetes` Service; kubeadm gives kube-dns .10
         self.version = 0  # of the rules every kube-proxy should program
@@ -156,18 +157,23 @@ class NetworkControllers:
         engine = self.engine
         service = self.services[key]
         slices = self.slices[key]
-        where = {pod_id: s for s in slices for pod_id in s.endpoints} if slices else {}
+        where = self._slice_of
         members = self._members[key]
         changed = False
+        ready = service.ready
+        total = service.ready + service.not_ready
         for pod_id in pod_ids:
             pod = engine.pods.get(pod_id)
             wanted = self._endpoint(pod) if pod is not None and pod_id in members else None
-            holder = where.get(pod_id)
+            holder = where.get((key, pod_id))
             if holder is not None and wanted is None:
-                del holder.endpoints[pod_id]
+                ready -= holder.endpoints.pop(pod_id)["ready"]
+                total -= 1
+                del where[(key, pod_id)]
                 holder.touch()
                 changed = True
             elif holder is not None and wanted is not None and holder.endpoints[pod_id] != wanted:
+                ready += wanted["ready"] - holder.endpoints[pod_id]["ready"]
                 holder.endpoints[pod_id] = wanted
                 holder.touch()
                 changed = True
@@ -179,6 +185,9 @@ class NetworkControllers:
                     slices.append(room)
                     engine.track(room)
                 room.endpoints[pod_id] = wanted
+                ready += wanted["ready"]
+                total += 1
+                where[(key, pod_id)] = room
                 room.touch()
                 changed = True
         # An empty slice goes, but a Service keeps one (the reconciler's placeholder slice).
@@ -191,8 +200,6 @@ class NetworkControllers:
             slices.append(placeholder)
             engine.track(placeholder)
         if changed:
-            ready = sum(1 for s in slices for e in s.endpoints.values() if e["ready"])
-            total = sum(len(s.endpoints) for s in slices)
             service.ready, service.not_ready = ready, total - ready
         return changed
 
