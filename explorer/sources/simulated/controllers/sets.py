@@ -58,6 +58,7 @@ DAEMON_TOLERATIONS = (
 )
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
 PODGC_PERIOD = 20.0  # the pod GC controller's gcCheckPeriod
+MAX_UNAVAILABLE = 1  # a DaemonSet's rollingUpdate.maxUnavailable by default
 
 
 class SetControllers:
@@ -133,25 +134,37 @@ class SetControllers:
         self.request("daemonset", ds.key)
 
     @staticmethod
-    def should_run(template: PodTemplate, node: SimNode) -> bool:
-        """nodeShouldRunDaemonPod: the node's labels match and every NoSchedule/NoExecute taint is tolerated."""
+    def should_run(template: PodTemplate, node: SimNode) -> tuple[bool, bool]:
+        """nodeShouldRunDaemonPod (daemon_controller.go): (should run, should continue running).
+
+        A new pod needs the labels to match and every NoSchedule and NoExecute taint tolerated; a
+        pod already there stays while its NoExecute taints are tolerated (a NotReady node's
+        unreachable NoSchedule taint stops new daemon pods, not the one running).
+        """
         labels = node.labels
         if any(labels.get(k) != v for k, v in template.node_selector):
-            return False
-        return all(t["effect"] == "PreferNoSchedule" or tolerates(template, t) for t in node.taints)
+            return False, False
+        run = all(t["effect"] == "PreferNoSchedule" or tolerates(template, t) for t in node.taints)
+        stay = run or all(t["effect"] != "NoExecute" or tolerates(template, t) for t in node.taints)
+        return run, stay
 
     def sync_daemonset(self, key: str) -> None:
         engine = self.engine
         ds = self.daemonsets[key]
-        eligible = [n for n in engine.nodes.values() if self.should_run(ds.template, n)]
-        names = {n.name for n in eligible}
+        eligible = []
+        names = set()
+        for node in engine.nodes.values():
+            run, stay = self.should_run(ds.template, node)
+            if run or (stay and node.name in ds.pods):
+                eligible.append(node)
+                names.add(node.name)
         for node_name, pod_id in list(ds.pods.items()):
             pod = engine.pods.get(pod_id)
             if node_name not in names and pod is not None and not pod.deleting:
                 engine.event(pod.id, "SuccessfulDelete", f"Deleted pod: {pod.name}")
                 engine.delete_pod(pod)
         for node in eligible:
-            if node.name not in ds.pods:
+            if node.name not in ds.pods and self.should_run(ds.template, node)[0]:
                 self._create_daemon_pod(ds, node)
         self._roll_daemonset(ds, names)
         pods = [engine.pods[p] for n, p in ds.pods.items() if n in names and p in engine.pods]
@@ -178,11 +191,12 @@ class SetControllers:
         old = [p for p in pods if p.template != ds.template and not p.deleting]
         old.sort(key=lambda p: (p.ready, p.name))
         for pod in old:
-            if pod.ready and unavailable >= 1:
+            available = pod.ready
+            if available and unavailable >= MAX_UNAVAILABLE:
                 return
             engine.event(pod.id, "SuccessfulDelete", f"Deleted pod: {pod.name}")
             engine.delete_pod(pod)
-            if pod.ready:
+            if available:
                 unavailable += 1
 
     # -- StatefulSets --------------------------------------------------------------------------
