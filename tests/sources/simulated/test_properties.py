@@ -263,7 +263,8 @@ def check_set_invariants(engine: Engine) -> None:
             for pod_id, endpoint in s.endpoints.items():
                 if endpoint["ready"]:
                     pod = engine.pods[pod_id]
-                    assert pod.ready and not pod.deleting, f"{pod_id} is a ready endpoint but not ready"
+                    assert pod.ready, f"{pod_id} is a ready endpoint but not ready"
+                    assert not pod.deleting, f"{pod_id} is a ready endpoint but terminating"
                     assert engine.nodes[pod.node].ready == "True", f"{pod_id} is a ready endpoint on a NotReady node"
 
 

@@ -62,7 +62,8 @@ def test_owners_own_what_they_made(running):
     (rs,) = state.of_kind("replicaset")
     assert ("deployment/default/web", rs.id) in owns
     web_pods = [p.id for p in state.of_kind("pod") if p.detail["owner"] == f"ReplicaSet/{rs.name}"]
-    assert len(web_pods) == 4 and all((rs.id, p) in owns for p in web_pods)
+    assert len(web_pods) == 4
+    assert all((rs.id, p) in owns for p in web_pods)
     assert all(
         ("daemonset/kube-system/agent", p.id) in owns for p in state.of_kind("pod") if p.namespace == "kube-system"
     )
@@ -117,7 +118,8 @@ def test_a_stopped_kube_proxy_is_an_error_and_keeps_stale_rules_until_it_runs_ag
     running.command({"action": "scale", "deployment": "default/web", "replicas": 6})
     running.run_until(90)
     proxy = running.state().components["kube-proxy/worker-1"]
-    assert proxy.detail["rules"]["state"] == "stale" and "stale since" in proxy.detail["why"]
+    assert proxy.detail["rules"]["state"] == "stale"
+    assert "stale since" in proxy.detail["why"]
     assert running.state().components["kube-proxy/worker-3"].detail["rules"]["state"] == "synced"
     running.command({"action": "start", "component": "kube-proxy/worker-1"})
     running.run_until(running.clock + 0.5)
@@ -148,11 +150,14 @@ def test_service_node_failure_endpoints_and_rules_follow_the_node():
     engine = Engine(get_scenario("service-node-failure"), seed=7)
     engine.run_until(59)
     on_two = [e for e in web_endpoints(engine) if e["node"] == "worker-2"]
-    assert on_two and all(e["ready"] for e in on_two) and len(web_endpoints(engine)) == 6
+    assert on_two
+    assert all(e["ready"] for e in on_two)
+    assert len(web_endpoints(engine)) == 6
     engine.run_until(99)  # within the 40 s node-monitor-grace-period: nothing has noticed yet
     assert all(e["ready"] for e in web_endpoints(engine))
     proxy = engine.state().components["kube-proxy/worker-2"]
-    assert proxy.status == "Stopped" and proxy.detail["rules"]["state"] == "synced"
+    assert proxy.status == "Stopped"
+    assert proxy.detail["rules"]["state"] == "synced"
     engine.run_until(110)  # NotReady after the grace period (+ one 5 s monitor period)
     assert [e["ready"] for e in web_endpoints(engine) if e["node"] == "worker-2"] == [False] * len(on_two)
     assert engine.state().components["kube-proxy/worker-2"].detail["rules"]["state"] == "stale"
@@ -187,7 +192,8 @@ def test_statefulset_node_failure_waits_for_the_old_pod_and_out_of_service_frees
     assert events(changes, "PodGC", victim.id)
     engine.run_until(560)
     again = engine.state().components[victim.id]
-    assert again.parent != "node/worker-2" and again.status == "Running"
+    assert again.parent != "node/worker-2"
+    assert again.status == "Running"
     assert again.detail["claims"] == claims  # the same claim follows the name
 
 
@@ -221,5 +227,7 @@ def test_daemonset_rollout_replaces_one_node_at_a_time_and_never_evicts_from_a_d
     assert engine.nodes["worker-3"].unschedulable  # cordoned at 30 s, still runs its daemon
     changes = engine.run_until(1200)
     on_two = [p for p in engine.state().of_kind("pod") if p.parent == "node/worker-2" and p.namespace == "kube-system"]
-    assert len(on_two) == 1 and on_two[0].status == "Running" and on_two[0].health is Health.WARNING
+    assert len(on_two) == 1
+    assert on_two[0].status == "Running"
+    assert on_two[0].health is Health.WARNING
     assert not events(changes, "TaintManagerEviction", on_two[0].id)
