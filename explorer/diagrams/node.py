@@ -31,7 +31,7 @@ class UnknownNode(LookupError):
 
 
 def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
-    node = state.components.get(node_id(name))
+    node = state.components.get(node_id(name or ""))
     if node is None or node.kind != "node":
         names = sorted(c.name for c in state.components.values() if c.kind == "node")
         shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
@@ -52,7 +52,7 @@ def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
             pvc = state.components.get(component_id("pvc", claim, p.namespace))
             if pvc is not None:
                 claims[pvc.id] = pvc
-                pv = state.components.get(component_id("pv", pvc.detail.get("volume")))
+                pv = state.components.get(component_id("pv", str(pvc.detail.get("volume"))))
                 if pv is not None:
                     volumes[pv.id] = pv
         for image in p.detail.get("images", ()):

@@ -260,8 +260,8 @@ class SetControllers:
     def _create_stateful_pod(self, sts: SimStatefulSet, ordinal: int) -> None:
         engine = self.engine
         claims = []
-        for template, storage_class, size in sts.claim_templates:
-            name = sts.claim_name(template, ordinal)
+        for claim_template, storage_class, size in sts.claim_templates:
+            name = sts.claim_name(claim_template, ordinal)
             claims.append(name)
             key = f"{sts.namespace}/{name}"
             if key not in engine.claims:
