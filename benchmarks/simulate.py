@@ -1,11 +1,13 @@
 """How fast the simulated cluster runs headless: 1000 nodes, 30000 pods, one simulated hour.
 
-The hour holds a node failure (the node goes NotReady after the grace
-period, its pods are evicted after the 300 s toleration and replaced) and a
-rolling update of the largest Deployment. Prints wall time, simulated/wall
-ratio, the process's CPU time (the engine is single-threaded, so this is the
-one-core cost even when other work shares the machine) and peak memory (the
-process's max RSS). Target: >= 100x, < 1 GB.
+Each Deployment has a Service, so the EndpointSlice controller (30000
+endpoints in slices of 100) and every node's kube-proxy run too. The hour
+holds a node failure (the node goes NotReady after the grace period, its pods
+are evicted after the 300 s toleration and replaced) and a rolling update of
+the largest Deployment. Prints wall time, simulated/wall ratio, the process's
+CPU time (the engine is single-threaded, so this is the one-core cost even
+when other work shares the machine) and peak memory (the process's max RSS).
+Target: >= 100x, < 1 GB.
 
     .venv/bin/python benchmarks/simulate.py [--nodes 1000] [--pods 30000] [--hours 1]
 """
@@ -35,6 +37,10 @@ def scenario_text(nodes: int, pods: int, duration: float) -> str:
         f"image: 'registry.example.com/shop/app-{i}:1.0', cpu: 200m, memory: 256Mi}}"
         for i in range(10)
     )
+    services = "\n".join(
+        f"  - {{namespace: shop, name: app-{i}, selector: {{app: app-{i}}}, ports: [{{port: 80, targetPort: 8080}}]}}"
+        for i in range(10)
+    )
     return f"""
 name: benchmark
 cluster:
@@ -45,6 +51,8 @@ cluster:
     - {{name: cp-3, cpu: '8', memory: 32Gi}}
   nodes:
 {workers}
+services:
+{services}
 workloads:
 {workloads}
 timeline:

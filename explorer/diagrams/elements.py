@@ -12,6 +12,7 @@ from explorer.diagrams.paint import Paint, ViewPlan, component_lines, css_word, 
 from explorer.diagrams.style import EDGE_STYLE, FONT, HEALTH_GLYPH, KIND_SHAPE, SIZE
 from explorer.diagrams.words import Words
 from explorer.model import Component, Edge, EdgeKind, Health
+from explorer.model.kinds import KINDS, kind_of
 
 __all__ = [
     "KIND_LABEL",
@@ -30,22 +31,8 @@ __all__ = [
     "worst",
 ]
 
-KIND_LABEL = {
-    "apiserver": "kube-apiserver",
-    "etcd": "etcd",
-    "scheduler": "kube-scheduler",
-    "controller-manager": "kube-controller-manager",
-    "cloud-controller-manager": "cloud-controller-manager",
-    "kubelet": "kubelet",
-    "kube-proxy": "kube-proxy",
-    "runtime": "container runtime",
-    "pv": "PV",
-    "pvc": "PVC",
-    "storageclass": "StorageClass",
-    "registry": "image registry",
-}
-# Words of ours among the kind labels; the rest are Kubernetes' own and stay as they are.
-TRANSLATED_KINDS = {"runtime", "registry"}
+# A box's kind label, from the registry (English; `title_of` says it in the page's language).
+KIND_LABEL = {k.name: k.label for k in KINDS.values()}
 
 HEALTH_ORDER = (Health.ERROR, Health.WARNING, Health.UNKNOWN, Health.OK)
 
@@ -53,7 +40,20 @@ HEALTH_ORDER = (Health.ERROR, Health.WARNING, Health.UNKNOWN, Health.OK)
 # ("✖ CrashLoopBackOff") and a detail line (clipped to 40 characters).
 STATUS_CHARS = "✖ CrashLoopBackOff"
 # Shapes whose slanted or decorated sides leave less room for text than a box of the same width.
-NARROW_SHAPES = {"hexagon": 1.3, "octagon": 1.2, "doubleoctagon": 1.25, "cds": 1.15, "house": 1.1, "invhouse": 1.1}
+NARROW_SHAPES = {
+    "hexagon": 1.3,
+    "octagon": 1.2,
+    "doubleoctagon": 1.25,
+    "cds": 1.15,
+    "house": 1.1,
+    "invhouse": 1.1,
+    "pentagon": 1.2,
+    "septagon": 1.2,
+    "trapezium": 1.3,
+    "invtrapezium": 1.3,
+    "parallelogram": 1.3,
+    "ellipse": 1.4,
+}
 
 
 def text_width(text: str, size: float) -> float:
@@ -109,16 +109,13 @@ def node_title(words: Words, node: Component, zone: str, pool: str | None = None
 
 
 def title_of(c: Component, words: Words) -> str:
-    label = KIND_LABEL.get(c.kind) or drawable(c.kind)
-    if c.kind in TRANSLATED_KINDS:
-        label = words(label)
-    if c.kind == "pod":
+    kind = kind_of(c.kind)
+    if kind.title == "name":
         return drawable(f"{c.namespace}/{c.name}" if c.namespace not in {None, "default"} else c.name, 36)
-    if c.kind in {"pv", "pvc", "storageclass", "registry"}:
-        return f"{label}\n{drawable(c.name)}"
-    if c.kind in {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}:
-        return f"{label}\n{drawable(c.name)}"
-    return label
+    if c.kind not in KINDS:
+        return drawable(c.kind)
+    label = kind.said(words.language)
+    return label if kind.title == "label" else f"{label}\n{drawable(c.name)}"
 
 
 def _box_width(lines: list[str], shape: str, minimum: float) -> float:

@@ -19,7 +19,7 @@ from explorer.diagrams.elements import (
 from explorer.diagrams.overview import group_of
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, derive_edges
-from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
+from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS, component_id, node_agent_id, node_id
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
 
@@ -31,7 +31,7 @@ class UnknownNode(LookupError):
 
 
 def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
-    node = state.components.get(f"node/{name}")
+    node = state.components.get(node_id(name or ""))
     if node is None or node.kind != "node":
         names = sorted(c.name for c in state.components.values() if c.kind == "node")
         shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
@@ -49,14 +49,14 @@ def plan_node(state: ClusterState, name: str | None) -> ViewPlan:
     registries: dict[str, Component] = {}
     for p in pods:
         for claim in p.detail.get("claims", ()):
-            pvc = state.components.get(f"pvc/{p.namespace}/{claim}")
+            pvc = state.components.get(component_id("pvc", claim, p.namespace))
             if pvc is not None:
                 claims[pvc.id] = pvc
-                pv = state.components.get(f"pv/{pvc.detail.get('volume')}")
+                pv = state.components.get(component_id("pv", str(pvc.detail.get("volume"))))
                 if pv is not None:
                     volumes[pv.id] = pv
         for image in p.detail.get("images", ()):
-            registry = state.components.get(f"registry/{registry_of(image)}")
+            registry = state.components.get(component_id("registry", registry_of(image)))
             if registry is not None:
                 registries[registry.id] = registry
     apiservers = [c for c in state.components.values() if c.kind == "apiserver"]
@@ -94,7 +94,7 @@ def build_node(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             add_component(box, c, paint, with_lines=c.kind in CONTROL_PLANE_KINDS)
         for p in f["pods"]:
             add_component(box, p, paint, with_lines=True)
-            runtime = f"runtime/{node.name}"
+            runtime = node_agent_id("runtime", node.name)
             if runtime in state.components:
                 # Invisible: the runtime runs these pods, so they sit beside it.
                 invisible_edge(box, paint, runtime, p.id)

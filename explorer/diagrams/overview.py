@@ -36,7 +36,7 @@ from explorer.diagrams.paint import Paint, ViewPlan, dot_text, drawable
 from explorer.diagrams.style import HEALTH_GLYPH, SIZE
 from explorer.diagrams.words import Words
 from explorer.model import ClusterState, Component, Edge, EdgeKind, Health, derive_edges
-from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS
+from explorer.model.ids import CONTROL_PLANE_KINDS, NODE_AGENT_KINDS, component_id, node_agent_id
 from explorer.model.images import registry_of
 from explorer.model.state import topology_key
 
@@ -192,11 +192,11 @@ def _count_groups(
                 if host is None:
                     host = registry_cache[image] = registry_of(image)
                 if host in registries:
-                    g["pulls"].add(f"registry/{host}")
+                    g["pulls"].add(component_id("registry", host))
         if claims:
             for p in node_pods:
                 for claim in p.detail.get("claims", ()):
-                    pvc = f"pvc/{p.namespace}/{claim}"
+                    pvc = component_id("pvc", claim, p.namespace)
                     if pvc in claims:
                         g["mounts"].add(pvc)
     for kind in NODE_AGENT_KINDS:
@@ -324,11 +324,11 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             # agents a row below etcd, three elements wide rather than six.
             if len(cp_nodes) > 1:
                 for member in (f"{kind}/{node.name}" for kind in ("etcd", "scheduler", "controller-manager")):
-                    for agent in (f"kubelet/{node.name}", f"kube-proxy/{node.name}"):
+                    for agent in (node_agent_id("kubelet", node.name), node_agent_id("kube-proxy", node.name)):
                         if member in drawn_ids and agent in drawn_ids:
                             invisible_edge(box, paint, member, agent)
             node_pods = _ordered_pods(pods_on.get(node.id, []))
-            runtime = f"runtime/{node.name}"
+            runtime = node_agent_id("runtime", node.name)
             if len(node_pods) <= POD_DETAIL_LIMIT:
                 for i, p in enumerate(node_pods):
                     add_component(box, p, paint)
@@ -368,7 +368,9 @@ def build_overview(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             _draw_groups(wk, graph, plan, paint)
 
     # Invisible: the workers hang below the whole control plane rather than beside its members.
-    anchor = next((f"runtime/{n.name}" for n in cp_nodes if f"runtime/{n.name}" in drawn_ids), None)
+    anchor = next(
+        (node_agent_id("runtime", n.name) for n in cp_nodes if node_agent_id("runtime", n.name) in drawn_ids), None
+    )
     anchor = anchor or next((c.id for c in by_kind.get("apiserver", [])), None)
     if facts["grouped"]:
         tops = [_group_id(key) for key in sorted(facts["groups"])][:GROUPS_PER_ROW]
@@ -477,7 +479,7 @@ def _bottom_of(plan: ViewPlan, node: Component) -> str | None:
         return f"pods-of/{node.name}"
     if node_pods:
         return node_pods[-1].id
-    runtime = f"runtime/{node.name}"
+    runtime = node_agent_id("runtime", node.name)
     return runtime if any(c.id == runtime for c in plan.drawn) else None
 
 
@@ -579,5 +581,7 @@ def draw_storage_summary(st: graphviz.Digraph, graph: graphviz.Digraph, plan: Vi
             ],
             kind="volumes",
         )
-        if f"storageclass/{sc}" in plan.state.components:
-            add_edge(graph, paint, f"volumes-of/{sc}", f"storageclass/{sc}", EdgeKind.PROVISION, w("provision"))
+        if component_id("storageclass", sc) in plan.state.components:
+            add_edge(
+                graph, paint, f"volumes-of/{sc}", component_id("storageclass", sc), EdgeKind.PROVISION, w("provision")
+            )

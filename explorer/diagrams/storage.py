@@ -14,6 +14,7 @@ from explorer.diagrams.elements import add_component, add_state_edges, layer, ne
 from explorer.diagrams.overview import count_volumes, draw_storage_summary
 from explorer.diagrams.paint import Paint, ViewPlan, component_lines, drawable
 from explorer.model import ClusterState, Component, derive_edges
+from explorer.model.ids import component_id
 from explorer.model.state import topology_key
 
 __all__ = ["STORAGE_VIEW_LIMIT", "build_storage", "plan_storage"]
@@ -30,7 +31,9 @@ def plan_storage(state: ClusterState, arg: str | None = None) -> ViewPlan:
         group.sort(key=lambda c: c.id)
     detailed = len(by_kind["pv"]) + len(by_kind["pvc"]) <= STORAGE_VIEW_LIMIT
     claims = {c.id for c in by_kind["pvc"]}
-    mounting = [p for p in by_kind["pod"] if any(f"pvc/{p.namespace}/{n}" in claims for n in p.detail["claims"])]
+    mounting = [
+        p for p in by_kind["pod"] if any(component_id("pvc", n, p.namespace) in claims for n in p.detail["claims"])
+    ]
     drawn = list(by_kind["storageclass"])
     facts: dict[str, Any] = {"by_kind": by_kind, "detailed": detailed, "pods": mounting}
     signature: list[Any] = [("detailed", detailed)]

@@ -2,6 +2,7 @@
 that survives a washed-out projector."""
 
 from explorer.model import EdgeKind, Health
+from explorer.model.kinds import KINDS
 
 __all__ = [
     "EDGE_STYLE",
@@ -10,6 +11,7 @@ __all__ = [
     "HEALTH_GLYPH",
     "KIND_SHAPE",
     "SIZE",
+    "UNDRAWN_EDGES",
     "status_text",
 ]
 
@@ -31,23 +33,9 @@ HEALTH_FILL = {
     Health.UNKNOWN: ("#e6e6e6", "#555555", "dotted"),
 }
 
-# A shape per kind, so a kind reads at a glance without its label (the legend shows them all).
+# A shape per kind, so a kind reads at a glance without its label (the legend shows them all): the registry's.
 # Graphviz attributes; "rounded" boxes are the plain case. Summary boxes (many components) are 3-D boxes.
-KIND_SHAPE: dict[str, dict[str, str]] = {
-    "apiserver": {"shape": "box", "peripheries": "2"},
-    "etcd": {"shape": "cylinder"},
-    "scheduler": {"shape": "hexagon"},
-    "controller-manager": {"shape": "octagon"},
-    "cloud-controller-manager": {"shape": "doubleoctagon"},
-    "kubelet": {"shape": "house"},
-    "kube-proxy": {"shape": "cds"},
-    "runtime": {"shape": "component"},
-    "pod": {"shape": "box", "rounded": "true"},
-    "pv": {"shape": "tab"},
-    "pvc": {"shape": "note"},
-    "storageclass": {"shape": "folder"},
-    "registry": {"shape": "invhouse"},
-}
+KIND_SHAPE: dict[str, dict[str, str]] = {k.name: dict(k.shape) for k in KINDS.values()}
 
 # Edge kinds differ by line pattern and arrowhead too, not only by colour.
 EDGE_STYLE: dict[EdgeKind, dict[str, str]] = {
@@ -60,7 +48,12 @@ EDGE_STYLE: dict[EdgeKind, dict[str, str]] = {
     EdgeKind.BIND: {"style": "bold", "color": "#00695c", "arrowhead": "tee"},
     EdgeKind.PROVISION: {"style": "dotted", "color": "#00695c", "arrowhead": "empty"},
     EdgeKind.RUNS_ON: {"style": "invis", "color": "#999999", "arrowhead": "none"},
+    EdgeKind.OWNS: {"style": "dashed", "color": "#5d4037", "arrowhead": "odiamond"},
+    EdgeKind.ROUTES: {"style": "bold", "color": "#ad1457", "arrowhead": "normal"},
+    EdgeKind.PROGRAMS: {"style": "dotted", "color": "#ad1457", "arrowhead": "vee"},
 }
+# Edge kinds no view draws yet (the network and workload views will): left out of the legend.
+UNDRAWN_EDGES = frozenset({EdgeKind.RUNS_ON, EdgeKind.OWNS, EdgeKind.ROUTES, EdgeKind.PROGRAMS})
 
 
 def status_text(status: str, health: Health) -> str:

@@ -26,6 +26,9 @@ class EdgeKind(enum.StrEnum):
     BIND = "bind"
     PROVISION = "provision"
     RUNS_ON = "runs-on"
+    OWNS = "owns"  # ownerReferences: Deployment -> ReplicaSet -> Pod, DaemonSet/StatefulSet -> Pod, Service -> slice
+    ROUTES = "routes"  # a Service to each ready endpoint's pod
+    PROGRAMS = "programs"  # a node's kube-proxy to each Service whose rules it writes
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ Cluster-scoped things are `<kind>/<name>`, namespaced ones
 
 import re
 
+from explorer.model.kinds import KINDS, kinds_where
+
 __all__ = [
     "CLUSTER_SCOPED_KINDS",
     "CONTROL_PLANE_KINDS",
@@ -16,19 +18,16 @@ __all__ = [
     "component_id",
     "is_component_id",
     "node_agent_id",
+    "node_id",
+    "node_of",
     "parse_id",
 ]
 
-CONTROL_PLANE_KINDS = (
-    "apiserver",
-    "etcd",
-    "scheduler",
-    "controller-manager",
-    "cloud-controller-manager",
-)
-NODE_AGENT_KINDS = ("kubelet", "kube-proxy", "runtime")
-NAMESPACED_KINDS = frozenset({"pod", "pvc"})
-CLUSTER_SCOPED_KINDS = frozenset({*CONTROL_PLANE_KINDS, *NODE_AGENT_KINDS, "node", "pv", "storageclass", "registry"})
+# All from the registry of kinds (explorer/model/kinds.py).
+CONTROL_PLANE_KINDS = kinds_where(control_plane=True)
+NODE_AGENT_KINDS = kinds_where(agent=True)
+NAMESPACED_KINDS = frozenset(k.name for k in KINDS.values() if k.namespaced)
+CLUSTER_SCOPED_KINDS = frozenset(k.name for k in KINDS.values() if not k.namespaced)
 
 # The shape of an id in an address (`?component=`, `?focus=`): a lower-case kind (the diagrams' summaries too:
 # `node-group/<zone>/<pool>`, `pods-of/<node>`), then one or two names. A cluster may name things as it likes,
@@ -54,6 +53,15 @@ def node_agent_id(kind: str, node_name: str) -> str:
     if kind not in NODE_AGENT_KINDS:
         raise ValueError(f"{kind} is not a node agent")
     return f"{kind}/{node_name}"
+
+
+def node_id(node_name: str) -> str:
+    return f"node/{node_name}"
+
+
+def node_of(component_id_: str) -> str:
+    """The node's name in a node's id (`node/worker-1` -> `worker-1`)."""
+    return component_id_.split("/", 1)[1]
 
 
 def is_component_id(text: str) -> bool:

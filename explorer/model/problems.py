@@ -9,50 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer.model.component import Component, Health
+from explorer.model.kinds import LAYERS, kind_of
 from explorer.model.state import ClusterState
 
 __all__ = ["LAYERS", "Problem", "find_problems", "health_by_layer", "layer_of"]
 
-LAYERS = ("control-plane", "nodes", "workloads", "storage")
-_LAYER_OF_KIND = {
-    "apiserver": "control-plane",
-    "etcd": "control-plane",
-    "scheduler": "control-plane",
-    "controller-manager": "control-plane",
-    "cloud-controller-manager": "control-plane",
-    "node": "nodes",
-    "kubelet": "nodes",
-    "kube-proxy": "nodes",
-    "runtime": "nodes",
-    "pod": "workloads",
-    "registry": "workloads",
-    "pv": "storage",
-    "pvc": "storage",
-    "storageclass": "storage",
-}
-
-# Lower is worse: what takes the whole cluster down comes before what takes one pod down.
-_RANK_OF_KIND = {
-    "etcd": 0,
-    "apiserver": 1,
-    "node": 2,
-    "scheduler": 3,
-    "controller-manager": 3,
-    "cloud-controller-manager": 3,
-    "kubelet": 4,
-    "runtime": 4,
-    "kube-proxy": 5,
-    "registry": 5,
-    "pod": 6,
-    "pvc": 7,
-    "pv": 7,
-    "storageclass": 8,
-}
 _HEALTH_RANK = {Health.ERROR: 0, Health.UNKNOWN: 1, Health.WARNING: 2, Health.OK: 3}
 
 
 def layer_of(component: Component) -> str:
-    return _LAYER_OF_KIND.get(component.kind, "workloads")
+    return kind_of(component.kind).layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +29,7 @@ class Problem:
 
     @property
     def rank(self) -> tuple[int, int]:
-        return (_HEALTH_RANK[self.component.health], _RANK_OF_KIND.get(self.component.kind, 9))
+        return (_HEALTH_RANK[self.component.health], kind_of(self.component.kind).rank)
 
     def to_dict(self) -> dict[str, object]:
         c = self.component

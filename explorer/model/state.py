@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from explorer.model.component import Component, Edge, EdgeKind
+from explorer.model.ids import component_id, node_agent_id
 from explorer.model.images import registry_of
 from explorer.model.limits import cap_text
 
@@ -198,7 +199,16 @@ def parent_cycle(parents: Mapping[str, str | None], start: str) -> list[str] | N
 
 def _edge_inputs(c: Component) -> tuple[Any, ...]:
     d = c.detail
-    return (c.parent, tuple(d.get("claims", ())), tuple(d.get("images", ())), d.get("volume"), d.get("storageClass"))
+    return (
+        c.parent,
+        tuple(d.get("claims", ())),
+        tuple(d.get("images", ())),
+        d.get("volume"),
+        d.get("storageClass"),
+        d.get("owner"),
+        d.get("endpoints") if c.kind == "endpointslice" else None,
+        d.get("rules"),
+    )
 
 
 def topology_key(c: Component) -> tuple[Any, ...]:
@@ -244,7 +254,7 @@ def derive_edges(components: Iterable[Component]) -> list[Edge]:
             if target:
                 edges.append(Edge(c.id, target, EdgeKind.WATCH, "HTTPS watch"))
     for k in by_kind.get("kubelet", []):
-        runtime = f"runtime/{k.name}"
+        runtime = node_agent_id("runtime", k.name)
         if runtime in ids:
             edges.append(Edge(k.id, runtime, EdgeKind.CRI, "CRI gRPC"))
 
@@ -254,20 +264,58 @@ def derive_edges(components: Iterable[Component]) -> list[Edge]:
             edges.append(Edge(p.id, p.parent, EdgeKind.RUNS_ON, "runs on"))
             node_name = p.parent.split("/", 1)[1]
             for image in p.detail.get("images", ()):
-                registry = f"registry/{registry_of(image)}"
-                if registry in ids and f"runtime/{node_name}" in ids:
-                    pulls.add((f"runtime/{node_name}", registry))
+                registry = component_id("registry", registry_of(image))
+                if registry in ids and node_agent_id("runtime", node_name) in ids:
+                    pulls.add((node_agent_id("runtime", node_name), registry))
         for claim in p.detail.get("claims", ()):
-            pvc = f"pvc/{p.namespace}/{claim}"
+            pvc = component_id("pvc", claim, p.namespace)
             if pvc in ids:
                 edges.append(Edge(p.id, pvc, EdgeKind.MOUNT, "mount"))
     edges.extend(Edge(s, t, EdgeKind.PULL, "image pull") for s, t in sorted(pulls))
     for c in by_kind.get("pvc", []):
         volume = c.detail.get("volume")
-        if volume and f"pv/{volume}" in ids:
-            edges.append(Edge(c.id, f"pv/{volume}", EdgeKind.BIND, "bind"))
+        if volume and component_id("pv", volume) in ids:
+            edges.append(Edge(c.id, component_id("pv", volume), EdgeKind.BIND, "bind"))
     for v in by_kind.get("pv", []):
         sc = v.detail.get("storageClass")
-        if sc and f"storageclass/{sc}" in ids:
-            edges.append(Edge(v.id, f"storageclass/{sc}", EdgeKind.PROVISION, "provision"))
+        if sc and component_id("storageclass", sc) in ids:
+            edges.append(Edge(v.id, component_id("storageclass", sc), EdgeKind.PROVISION, "provision"))
+    edges.extend(_workload_edges(by_kind, ids))
+    return edges
+
+
+def _owner_id(c: Component, ids: set[str]) -> str | None:
+    """The id of what `c`'s detail.owner (`ReplicaSet/web-5d8f7`) names, if it is a component here."""
+    owner = c.detail.get("owner")
+    if not isinstance(owner, str) or "/" not in owner or not c.namespace:
+        return None
+    kind, _, name = owner.partition("/")
+    try:
+        found = component_id(kind.lower(), name, c.namespace)
+    except ValueError:
+        return None
+    return found if found in ids else None
+
+
+def _workload_edges(by_kind: dict[str, list[Component]], ids: set[str]) -> list[Edge]:
+    """Owners to what they own, Services to their ready endpoints, kube-proxies to the Services they program."""
+    edges: list[Edge] = []
+    for kind in ("replicaset", "pod", "pvc", "endpointslice"):
+        for c in by_kind.get(kind, []):
+            owner = _owner_id(c, ids)
+            if owner:
+                edges.append(Edge(owner, c.id, EdgeKind.OWNS, "owns"))
+    services = by_kind.get("service", [])
+    for s in by_kind.get("endpointslice", []):
+        service = component_id("service", str(s.detail.get("service", "")), s.namespace) if s.namespace else ""
+        if service not in ids:
+            continue
+        for e in s.detail.get("endpoints", ()):
+            pod = component_id("pod", str(e.get("pod", "")), s.namespace) if isinstance(e, dict) else ""
+            if e.get("ready") and pod in ids:
+                edges.append(Edge(service, pod, EdgeKind.ROUTES, "routes"))
+    for proxy in by_kind.get("kube-proxy", []):
+        rules = proxy.detail.get("rules")
+        label = "stale rules" if isinstance(rules, dict) and rules.get("state") == "stale" else "programs"
+        edges.extend(Edge(proxy.id, s.id, EdgeKind.PROGRAMS, label) for s in services)
     return edges

@@ -24,8 +24,10 @@ from django.views.decorators.http import require_GET
 from explorer.diagrams import UnknownView
 from explorer.diagrams.legend import legend_svg
 from explorer.diagrams.overview import group_of
-from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, status_text
-from explorer.model import ClusterState, Component, EdgeKind, Health
+from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, UNDRAWN_EDGES, status_text
+from explorer.model import ClusterState, Component, Health
+from explorer.model.ids import node_of
+from explorer.model.kinds import kind_of
 from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
@@ -34,20 +36,8 @@ from explorer.web.params import component_param
 __all__ = ["component_panel", "node_jump", "view_page"]
 
 VIEW_TITLES = {"overview": _("Overview"), "control-plane": _("Control plane"), "storage": _("Storage")}
-KIND_NAMES = {
-    "node": "Node",
-    "pod": "Pod",
-    "pv": "PersistentVolume",
-    "pvc": "PersistentVolumeClaim",
-    "storageclass": "StorageClass",
-    "registry": "Image registry",
-    "runtime": "Container runtime",
-}
-# Which view a component's panel is most at home in, for its breadcrumbs and its "open in view" link.
-STORAGE_KINDS = {"pv", "pvc", "storageclass"}
 # A node group's panel lists this many nodes (unhealthy first), then says how many more.
 GROUP_PANEL_NODES = 200
-CONTROL_KINDS = {"apiserver", "etcd", "scheduler", "controller-manager", "cloud-controller-manager"}
 
 
 def _view_title(view: str) -> str:
@@ -64,15 +54,13 @@ def _breadcrumbs(view: str) -> list[dict[str, str]]:
 
 
 def _home_view(c: Component) -> str:
-    if c.kind == "node":
+    """Which view a component's panel is most at home in (the registry says), for its breadcrumbs and link."""
+    home = kind_of(c.kind).home
+    if home == "node" and c.kind == "node":
         return f"nodes/{c.name}"
-    if c.kind in {"kubelet", "kube-proxy", "runtime"} or (c.kind == "pod" and c.parent):
-        return f"nodes/{(c.parent or '').split('/', 1)[-1]}"
-    if c.kind in STORAGE_KINDS:
-        return "storage"
-    if c.kind in CONTROL_KINDS:
-        return "control-plane"
-    return "overview"
+    if home == "node":
+        return f"nodes/{node_of(c.parent)}" if c.parent else "overview"
+    return home
 
 
 def _legend() -> dict[str, Any]:
@@ -80,7 +68,7 @@ def _legend() -> dict[str, Any]:
     edges = []
     dashes = {"solid": "", "bold": "", "dashed": "6 3", "dotted": "1.5 3"}
     for kind, style in EDGE_STYLE.items():
-        if kind is EdgeKind.RUNS_ON:
+        if kind in UNDRAWN_EDGES:
             continue
         edges.append(
             {
@@ -128,7 +116,7 @@ def _panel_context(state: ClusterState, component_id: str, events: list[dict[str
     parent = state.components.get(c.parent) if c.parent else None
     return {
         "component": c,
-        "kind_name": KIND_NAMES.get(c.kind, c.kind),
+        "kind_name": kind_of(c.kind).api_name or c.kind,
         "status": status_text(c.status, c.health),
         "why": c.detail.get("why") or "",
         "fields": fields,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from explorer.diagrams import DiagramRenderer, UnknownView, drawn_in, render_dot, view_names
 from explorer.diagrams.overview import NODE_DETAIL_LIMIT, UNHEALTHY_LINES
 from explorer.model import ClusterState, Component, Health
+from explorer.model.kinds import KINDS, kind_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -39,7 +40,9 @@ def test_every_component_of_the_simulated_cluster_is_drawn_with_its_id_and_healt
     for view in all_views(state):
         for cid, element in elements_by_id(renderer.svg(state, view)).items():
             seen.setdefault(cid, set()).update((element.get("class") or "").split())
-    for component in state.components.values():
+    drawable = [c for c in state.components.values() if kind_of(c.kind).drawn]
+    assert {c.kind for c in state.components.values()} - {c.kind for c in drawable} <= set(KINDS)
+    for component in drawable:
         assert component.id in seen, f"{component.id} is drawn in no view"
         assert f"health-{component.health.value}" in seen[component.id], component.id
     assert "health-error" in seen["node/worker-2"]

@@ -124,3 +124,14 @@ async def test_the_speed_picker_shows_the_speed_there_is(settings):
     )
     picked = BeautifulSoup(response.content, "html.parser").find(id="sim-speed").find_all("option", selected=True)
     assert [(o["value"], o.get_text()) for o in picked] == [("3.0", "3×")]
+
+
+@pytest.mark.parametrize(("language", "runtime_word"), [("en", "container runtime"), ("zh-hans", "容器运行时")])
+async def test_the_page_carries_the_registry_of_kinds_as_data_in_the_readers_language(language, runtime_word):
+    response = await AsyncClient().get("/", headers={"Accept-Language": language})
+    data = BeautifulSoup(response.content, "html.parser").find(id="explorer-kinds")
+    assert data["type"] == "application/json"
+    kinds = json.loads(data.string)
+    assert kinds["runtime"]["label"] == runtime_word
+    assert kinds["etcd"]["rank"] < kinds["pod"]["rank"] < kinds["storageclass"]["rank"]
+    assert kinds["service"] == {**kinds["service"], "namespaced": True, "home": "overview"}

@@ -54,8 +54,11 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "uncordon": ("node",),
     "stop": ("component",),
     "start": ("component",),
-    "scale": ("deployment",),  # and `replicas` or `by`
-    "set-image": ("deployment", "image"),
+    "scale": ("deployment",),  # and `replicas` or `by`; or `statefulset` and `replicas`
+    "set-image": ("deployment", "image"),  # or `daemonset` and `image`
+    "force-delete": ("pod",),
+    "out-of-service": ("node",),
+    "in-service": ("node",),
 }
 
 
@@ -104,12 +107,15 @@ def check_command(payload: Any, engine: Engine) -> dict[str, Any]:
     if action == "speed":
         command["value"] = check_speed(payload.get("value"))
     elif action == "set-image":
-        command["deployment"] = _name(payload, "deployment", action)
+        target = "daemonset" if "daemonset" in payload else "deployment"
+        command[target] = _name(payload, target, action)
         image = payload.get("image")
         image = image.strip() if isinstance(image, str) else image
         if not isinstance(image, str) or len(image) > MAX_IMAGE or not IMAGE_REFERENCE.fullmatch(image):
             raise CommandError(f"image must be an image reference such as nginx:1.27, not {shown(image)}")
         command["image"] = image
+    elif action == "scale" and "statefulset" in payload:
+        command.update(statefulset=_name(payload, "statefulset", action), replicas=_whole(payload, "replicas"))
     elif action == "scale":
         command.update(_check_scale(payload, engine))
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from explorer.model import Health
+from explorer.model.ids import component_id
 from explorer.sources.base import CommandError
 from explorer.sources.simulated.world import ControlPlaneMember
 
@@ -132,7 +133,7 @@ class ControlPlane:
         self.term += 1
         self.etcd_leader = self.engine.rng.choice(up)
         self.engine.event(
-            f"etcd/{self.etcd_leader}",
+            component_id("etcd", self.etcd_leader),
             "LeaderElection",
             f"etcd member {self.etcd_leader} elected leader at term {self.term} ({len(up)} of "
             f"{len(self.of_kind('etcd'))} members voting)",
@@ -212,6 +213,8 @@ class ControlPlane:
             # A controller that reconnects relists everything and measures node silence from now.
             self.engine.lifecycle.relist()
             self.engine.workloads.resync_all()
+            self.engine.sets.resync_all()
+            self.engine.network.resync_all()
             self.engine.storage.resync_all()
         if api_back or (now[1] and not was[1]):
             self.engine.scheduler.retry_all()

@@ -19,19 +19,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Event
+from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import CommandError
 from explorer.sources.simulated.control_plane import ControlPlane
+from explorer.sources.simulated.controllers.network import NetworkControllers
 from explorer.sources.simulated.controllers.node_lifecycle import (
     NODE_MONITOR_GRACE,
     NODE_MONITOR_PERIOD,
     NodeLifecycleController,
 )
+from explorer.sources.simulated.controllers.sets import OUT_OF_SERVICE_TAINT, PODGC_PERIOD, SetControllers
 from explorer.sources.simulated.controllers.workloads import WorkloadControllers
 from explorer.sources.simulated.kubelet import LEASE_RENEW_INTERVAL, Kubelet
 from explorer.sources.simulated.scenarios import ACTIONS, Scenario, parse_cpu, parse_memory
-from explorer.sources.simulated.scheduler import Scheduler
+from explorer.sources.simulated.scheduler import Scheduler, tolerates
 from explorer.sources.simulated.storage import VolumeController
 from explorer.sources.simulated.world import (
     ControlPlaneMember,
@@ -99,6 +102,8 @@ class Engine:
         self.kubelet = Kubelet(self)
         self.lifecycle = NodeLifecycleController(self)
         self.workloads = WorkloadControllers(self)
+        self.sets = SetControllers(self)
+        self.network = NetworkControllers(self)
         self.storage = VolumeController(self)
         self._build(scenario.data)
         self._sent: dict[str, Component] = {}
@@ -219,7 +224,7 @@ class Engine:
 
     def untrack(self, obj: Tracked) -> None:
         obj.attach(None)
-        self._dirty[obj.key] = None
+        self._dirty[obj.id] = None
 
     # -- names ------------------------------------------------------------------------
 
@@ -242,7 +247,21 @@ class Engine:
     def add_pod(self, pod: SimPod) -> None:
         self.pods[pod.id] = pod
         self.track(pod)
+        self.network.pod_added(pod)
         self.scheduler.enqueue(pod)
+
+    def add_bound_pod(self, pod: SimPod, node: SimNode) -> None:
+        """A pod made for one node (a DaemonSet's): bound at once, its kubelet starts it."""
+        self.pods[pod.id] = pod
+        self.track(pod)
+        self.network.pod_added(pod)
+        self.bind(pod, node)
+        self.kubelet.pod_assigned(pod)
+
+    def node_condition_changed(self, node: SimNode) -> None:
+        """A node's Ready condition or taints moved: endpoints and daemons look again."""
+        self.network.node_changed(node)
+        self.sets.nodes_changed()
 
     def bind(self, pod: SimPod, node: SimNode) -> None:
         pod.node = node.name
@@ -264,6 +283,8 @@ class Engine:
             self.scheduler.sync_node(node)
         self.untrack(pod)
         self.workloads.forget_pod(pod)
+        self.network.pod_removed(pod)
+        self.sets.pod_removed(pod)
         self.scheduler.capacity_freed()
 
     def delete_pod(self, pod: SimPod) -> None:
@@ -274,6 +295,8 @@ class Engine:
         pod.status = "Terminating"
         self.set_ready(pod, False)
         self.workloads.pod_deleting(pod)
+        self.network.pod_changed(pod)
+        self.sets.pod_changed(pod)
         self.kubelet.stop_pod(pod)
 
     def add_registry(self, host: str) -> None:
@@ -285,6 +308,8 @@ class Engine:
         if pod.ready != ready:
             pod.ready = ready
             self.workloads.pod_readiness_changed(pod)
+            self.network.pod_changed(pod)
+            self.sets.pod_changed(pod)
 
     # -- building the cluster from the scenario -------------------------------------
 
@@ -322,9 +347,12 @@ class Engine:
         self.control.start()
         for claim in self.claims.values():
             self.after(0.1, self.storage.sync_claim, claim.namespace + "/" + claim.name)
+        for spec in data.get("services") or []:
+            self.network.add_service(spec)
         for spec in data.get("workloads") or []:
             self.add_registry(registry_of(spec["image"]))
             self.after(float(spec.get("at", 0)), self._create_workload, spec)
+        self.after(PODGC_PERIOD, self.sets.pod_gc)
         for node in self.nodes.values():
             # Spread the first renewals so a thousand kubelets do not beat in step.
             self.after(self.rng.uniform(0, LEASE_RENEW_INTERVAL), self.kubelet.renew_lease, node.name)
@@ -361,6 +389,7 @@ class Engine:
         )
         crash = spec.get("crashAfter")
         liveness = spec.get("livenessFailsAfter")
+        labels = spec.get("labels") or {}
         return PodTemplate(
             image=str(spec["image"]),
             cpu_milli=parse_cpu(spec.get("cpu", "100m")),
@@ -370,11 +399,18 @@ class Engine:
             claims=tuple(str(c) for c in spec.get("claims") or ()),
             crash_after=None if crash is None else float(crash),
             liveness_fails_after=None if liveness is None else float(liveness),
+            # `kubectl create deployment` labels the pods app=<name>; a scenario may add its own.
+            labels=tuple(sorted({"app": str(spec["name"]), **{str(k): str(v) for k, v in labels.items()}}.items())),
         )
 
     def _create_workload(self, spec: dict[str, Any]) -> None:
         template = self.template_of(spec)
-        if spec.get("kind", "Deployment") == "Deployment":
+        kind = spec.get("kind", "Deployment")
+        if kind == "DaemonSet":
+            self.sets.create_daemonset(spec["namespace"], spec["name"], template)
+        elif kind == "StatefulSet":
+            self.sets.create_statefulset(spec, template)
+        elif kind == "Deployment":
             self.workloads.create_deployment(
                 spec["namespace"],
                 spec["name"],
@@ -385,6 +421,7 @@ class Engine:
             )
         else:
             pod = SimPod(spec["namespace"], spec["name"], self.uid(), "", template, self.clock)
+            pod.labels = dict(template.labels)
             self.add_pod(pod)
 
     def _timeline_action(self, entry: dict[str, Any]) -> None:
@@ -415,6 +452,16 @@ class Engine:
                 self.kubelet.machine_up(node)
             else:
                 self.kubelet.set_unschedulable(node, action == "cordon")
+        elif action in {"out-of-service", "in-service"}:
+            self._out_of_service(self._node_arg(payload), action == "out-of-service")
+        elif action == "force-delete":
+            self._force_delete(payload.get("pod"))
+        elif action in {"stop", "start"} and str(payload.get("component", "")).startswith("kube-proxy/"):
+            self.network.command(action, self._node_arg({"node": str(payload["component"]).split("/", 1)[1]}))
+        elif action == "set-image" and "daemonset" in payload:
+            self.sets.set_image(payload)
+        elif action == "scale" and "statefulset" in payload:
+            self.sets.scale(payload)
         elif action in {"stop", "start"}:
             member = self.control.member_arg(payload.get("component"))
             if action == "stop":
@@ -425,6 +472,38 @@ class Engine:
             self.workloads.command(action, payload)
         else:
             raise CommandError(f"unknown action {action!r}; actions: {', '.join(self.actions())}")
+
+    def _out_of_service(self, node: SimNode, on: bool) -> None:
+        """The node.kubernetes.io/out-of-service taint an operator sets on a node that is truly down."""
+        if not self.control.api_ok():
+            raise CommandError("the apiserver is not answering, so the node cannot be tainted")
+        if on == node.has_taint(OUT_OF_SERVICE_TAINT):
+            return
+        if on:
+            node.taints = [*node.taints, {"key": OUT_OF_SERVICE_TAINT, "value": "nodeshutdown", "effect": "NoExecute"}]
+            taint = node.taints[-1]
+            # The taint manager evicts every pod that does not tolerate the NoExecute taint, at once.
+            for pod_id in list(node.pods):
+                pod = self.pods[pod_id]
+                if not pod.deleting and not tolerates(pod.template, taint):
+                    self.event(pod.id, "TaintManagerEviction", f"Marking for deletion Pod {pod.namespace}/{pod.name}")
+                    self.delete_pod(pod)
+        else:
+            node.taints = [t for t in node.taints if t["key"] != OUT_OF_SERVICE_TAINT]
+            self.scheduler.capacity_freed()
+        self.scheduler.nodes_changed()
+        self.node_condition_changed(node)
+
+    def _force_delete(self, name: Any) -> None:
+        """`kubectl delete pod --force --grace-period=0`: the object goes without its kubelet's word."""
+        key = component_id("pod", *reversed(name.split("/", 1))) if isinstance(name, str) and "/" in name else ""
+        pod = self.pods.get(key)
+        if pod is None:
+            raise CommandError(f"unknown pod {name!r} (write it namespace/name)")
+        if not self.control.api_ok():
+            raise CommandError("the apiserver is not answering, so the pod cannot be deleted")
+        self.event(pod.id, "ForceDeleted", f"Pod {pod.namespace}/{pod.name} deleted without waiting for its kubelet")
+        self.remove_pod(pod)
 
     def _node_arg(self, payload: dict[str, Any]) -> SimNode:
         name = payload.get("node")

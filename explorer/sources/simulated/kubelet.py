@@ -73,6 +73,7 @@ class Kubelet:
             )
             engine.event(node.id, "NodeReady", f"Node {node.name} status is now: NodeReady")
             engine.lifecycle.node_ready(node)
+            engine.node_condition_changed(node)
 
     # -- the machine, as the teacher breaks it --------------------------------------------
 
@@ -84,6 +85,7 @@ class Kubelet:
         node.images.clear()
         for pod_id in node.pods:
             self.engine.pods[pod_id].generation += 1
+        self.engine.network.proxy_state_changed(node)
 
     def machine_up(self, node: SimNode) -> None:
         engine = self.engine
@@ -91,6 +93,7 @@ class Kubelet:
             return
         node.machine_up = True
         engine.event(node.id, "Starting", "Starting kubelet.")
+        engine.network.proxy_state_changed(node)
         self.heartbeat(node)
         for pod_id in list(node.pods):
             pod = engine.pods[pod_id]

@@ -12,16 +12,21 @@ from typing import Any, ClassVar
 
 from explorer.model import Component, Health
 from explorer.model.ids import component_id, node_agent_id
+from explorer.model.kinds import pod_health, pod_ready_text
 
 __all__ = [
     "ControlPlaneMember",
     "PodTemplate",
     "SimClaim",
+    "SimDaemonSet",
     "SimDeployment",
+    "SimEndpointSlice",
     "SimNode",
     "SimPod",
     "SimRegistry",
     "SimReplicaSet",
+    "SimService",
+    "SimStatefulSet",
     "SimStorageClass",
     "SimVolume",
     "Tracked",
@@ -41,22 +46,27 @@ class Tracked:
         object.__setattr__(self, name, value)
         sink = self.__dict__.get("_sink")
         if sink is not None and name not in self._untracked:
-            sink[self.key] = self
+            sink[self.id] = self
 
     @property
     def key(self) -> str:
         raise NotImplementedError
 
+    @property
+    def id(self) -> str:
+        """The id of the component it is drawn as (the dirty map's key); its `key` by default."""
+        return self.key
+
     def attach(self, sink: dict[str, Any] | None) -> None:
         object.__setattr__(self, "_sink", sink)
         if sink is not None:
-            sink[self.key] = self
+            sink[self.id] = self
 
     def touch(self) -> None:
         """Mark dirty after mutating a list or set in place."""
         sink = self.__dict__.get("_sink")
         if sink is not None:
-            sink[self.key] = self
+            sink[self.id] = self
 
     def components(self) -> list[Component]:
         raise NotImplementedError
@@ -74,6 +84,7 @@ class PodTemplate:
     claims: tuple[str, ...] = ()
     crash_after: float | None = None  # the container exits with an error this long after it starts
     liveness_fails_after: float | None = None  # the liveness probe starts failing this long after start
+    labels: tuple[tuple[str, str], ...] = ()  # the pods' labels (`app: <workload>` unless the scenario says)
 
     @property
     def container(self) -> str:
@@ -97,15 +108,18 @@ class SimNode(Tracked):
     ready_message: str = "kubelet is posting ready status"
     kubelet_version: str = "v1.31.2"
     runtime_version: str = "containerd://1.7.22"
+    proxy_up: bool = True  # ground truth: is kube-proxy running (a teacher may stop it alone)
+    rules_stale_since: str | None = None  # when Services or endpoints moved on without this node's rules
     # Bookkeeping no diagram shows: the Lease, the pulled images, what is bound here.
     lease_renewed: float = 0.0
+    rules_version: int = 0  # the version of the Services' rules this node's kube-proxy last programmed
     images: set[str] = field(default_factory=set)
     pods: dict[str, None] = field(default_factory=dict)  # pod ids, in bind order
     alloc_cpu: int = 0
     alloc_memory: int = 0
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
-        {"lease_renewed", "images", "pods", "alloc_cpu", "alloc_memory", "_sink"}
+        {"lease_renewed", "images", "pods", "alloc_cpu", "alloc_memory", "rules_version", "_sink"}
     )
 
     @property
@@ -156,15 +170,36 @@ class SimNode(Tracked):
                 agent_status,
                 agent_health,
                 parent=self.id,
-                detail={"version": version, "why": why, **extra},
+                detail={"version": version, "why": why},
             )
-            for kind, version, extra in (
-                ("kubelet", self.kubelet_version, {}),
-                ("kube-proxy", self.kubelet_version, {"mode": "iptables"}),
-                ("runtime", self.runtime_version, {}),
-            )
+            for kind, version in (("kubelet", self.kubelet_version), ("runtime", self.runtime_version))
         ]
-        return [node, *agents]
+        return [node, agents[0], self._proxy(agent_status, agent_health, why), agents[1]]
+
+    def _proxy(self, status: str, health: Health, why: str) -> Component:
+        """kube-proxy: its rules are synced while it runs, stale once Services move on without it."""
+        stale = self.rules_stale_since
+        if self.machine_up and not self.proxy_up:
+            status, health = "Stopped", Health.ERROR
+            why = "kube-proxy is stopped: this node's Service rules are no longer updated"
+            if stale:
+                why += f"; stale since {stale}: they still send traffic as the endpoints were then"
+        elif self.machine_up and stale:
+            health, why = Health.WARNING, "syncing: its Service rules are stale until the next sync"
+        return Component(
+            node_agent_id("kube-proxy", self.name),
+            "kube-proxy",
+            self.name,
+            status,
+            health,
+            parent=self.id,
+            detail={
+                "version": self.kubelet_version,
+                "mode": "iptables",
+                "rules": {"state": "stale" if stale else "synced", "staleSince": stale},
+                "why": why,
+            },
+        )
 
 
 @dataclass(eq=False)
@@ -203,8 +238,15 @@ class ControlPlaneMember(Tracked):
         ]
 
 
+def _workload_health(ready: int, wanted: int) -> tuple[str, Health, str]:
+    """A workload's status word and health from its ready pods: all ready is ok, fewer is on its way."""
+    if ready >= wanted:
+        return "Available", Health.OK, ""
+    return "Progressing", Health.WARNING, f"{ready} of {wanted} pods ready"
+
+
 @dataclass(eq=False)
-class SimDeployment:
+class SimDeployment(Tracked):
     namespace: str
     name: str
     replicas: int
@@ -212,15 +254,37 @@ class SimDeployment:
     max_surge: int | str = "25%"
     max_unavailable: int | str = "25%"
     revision: int = 1
+    ready: int = 0  # status.readyReplicas
+    updated: int = 0  # status.updatedReplicas: pods of the newest template
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"template", "_sink"})
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
+    @property
+    def id(self) -> str:
+        return component_id("deployment", self.name, self.namespace)
+
+    def components(self) -> list[Component]:
+        status, health, why = _workload_health(self.ready, self.replicas)
+        detail = {
+            "replicas": self.replicas,
+            "ready": self.ready,
+            "updated": self.updated,
+            "available": self.ready,
+            "strategy": {"type": "RollingUpdate", "maxSurge": self.max_surge, "maxUnavailable": self.max_unavailable},
+            "revision": self.revision,
+            "image": self.template.image,
+            "why": why,
+        }
+        return [Component(self.id, "deployment", self.name, status, health, self.namespace, None, detail)]
+
 
 @dataclass(eq=False)
-class SimReplicaSet:
-    """A ReplicaSet: not drawn (the contract has no kind for it), but it owns the pods."""
+class SimReplicaSet(Tracked):
+    """A ReplicaSet: it owns the pods of one template of its Deployment."""
 
     namespace: str
     name: str
@@ -233,9 +297,29 @@ class SimReplicaSet:
     active: dict[str, None] = field(default_factory=dict)  # pod ids not being deleted
     available: set[str] = field(default_factory=set)  # active pods that are Ready
 
+    _untracked: ClassVar[frozenset[str]] = frozenset({"template", "created", "active", "available", "_sink"})
+
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return component_id("replicaset", self.name, self.namespace)
+
+    def components(self) -> list[Component]:
+        ready = len(self.available)
+        status, health, why = _workload_health(ready, self.replicas)
+        detail = {
+            "owner": f"Deployment/{self.deployment.split('/', 1)[1]}",
+            "replicas": self.replicas,
+            "current": len(self.active),
+            "ready": ready,
+            "revision": self.revision,
+            "templateHash": self.template_hash,
+            "why": why,
+        }
+        return [Component(self.id, "replicaset", self.name, status, health, self.namespace, None, detail)]
 
 
 @dataclass(eq=False)
@@ -258,8 +342,11 @@ class SimPod(Tracked):
     pull_failures: int = 0
     generation: int = 0
     started_at: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)  # what Services select it by
 
-    _untracked: ClassVar[frozenset[str]] = frozenset({"crashes", "pull_failures", "generation", "started_at", "_sink"})
+    _untracked: ClassVar[frozenset[str]] = frozenset(
+        {"crashes", "pull_failures", "generation", "started_at", "labels", "_sink"}
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", component_id("pod", self.name, self.namespace))
@@ -270,15 +357,10 @@ class SimPod(Tracked):
 
     @property
     def id(self) -> str:
-        return self.key
+        return self._key  # type: ignore[attr-defined, no-any-return]
 
     def components(self) -> list[Component]:
-        if self.status == "Running" and self.ready:
-            health = Health.OK
-        elif self.status in {"CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "Failed", "Error"}:
-            health = Health.ERROR
-        else:
-            health = Health.WARNING
+        health = pod_health(self.status, self.ready)
         t = self.template
         return [
             Component(
@@ -295,7 +377,7 @@ class SimPod(Tracked):
                     "node": self.node,
                     "images": [t.image],
                     "claims": list(t.claims),
-                    "ready": self.ready,
+                    "ready": pod_ready_text(int(self.ready), 1),  # one container a pod
                     "restarts": self.restarts,
                     "requests": {"cpu": f"{t.cpu_milli}m", "memory": f"{t.memory_mi}Mi"},
                     "why": self.reason,
@@ -373,6 +455,7 @@ class SimClaim(Tracked):
     volume: str | None = None
     reason: str = ""
     provisioning: bool = False
+    owner: str = ""  # "StatefulSet/db" for a claim made from a volumeClaimTemplate
 
     _untracked: ClassVar[frozenset[str]] = frozenset({"provisioning", "_sink"})
 
@@ -394,6 +477,7 @@ class SimClaim(Tracked):
                     "storageClass": self.storage_class,
                     "capacity": self.size,
                     "volume": self.volume,
+                    "owner": self.owner,
                     "why": "" if bound else self.reason,
                 },
             )
@@ -413,3 +497,181 @@ class SimRegistry(Tracked):
     def components(self) -> list[Component]:
         detail: dict[str, Any] = {"host": self.host}
         return [Component(self.key, "registry", self.host, "Reachable", Health.OK, detail=detail)]
+
+
+@dataclass(eq=False)
+class SimService(Tracked):
+    """A Service: a stable virtual IP and ports in front of the pods its selector picks."""
+
+    namespace: str
+    name: str
+    type: str
+    cluster_ip: str
+    ports: list[dict[str, Any]]
+    selector: dict[str, str]
+    ready: int = 0  # endpoints, as its EndpointSlices hold them
+    not_ready: int = 0
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"_sink"})
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return component_id("service", self.name, self.namespace)
+
+    def selects(self, labels: dict[str, str]) -> bool:
+        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
+
+    def components(self) -> list[Component]:
+        if self.ready:
+            status, health, why = "Active", Health.OK, ""
+        else:
+            status, health = "NoReadyEndpoints", Health.WARNING
+            why = "no ready endpoint: connections to the Service are refused"
+        detail = {
+            "type": self.type,
+            "clusterIP": self.cluster_ip,
+            "ports": [dict(p) for p in self.ports],
+            "selector": dict(self.selector),
+            "endpoints": {"ready": self.ready, "notReady": self.not_ready},
+            "why": why,
+        }
+        return [Component(self.id, "service", self.name, status, health, self.namespace, None, detail)]
+
+
+@dataclass(eq=False)
+class SimEndpointSlice(Tracked):
+    """At most 100 endpoints of one Service (maxEndpointsPerSlice), each a pod with its node and conditions."""
+
+    namespace: str
+    name: str
+    service: str  # the Service's name
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)  # pod id -> endpoint
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"endpoints", "_sink"})
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return component_id("endpointslice", self.name, self.namespace)
+
+    def components(self) -> list[Component]:
+        endpoints = list(self.endpoints.values())  # in the order they joined the slice
+        ready = 0
+        tally: dict[str, list[int]] = {}
+        for e in endpoints:
+            counts = tally.get(e["node"])
+            if counts is None:
+                counts = tally[e["node"]] = [0, 0]
+            if e["ready"]:
+                counts[0] += 1
+                ready += 1
+            else:
+                counts[1] += 1
+        by_node = {node: {"ready": r, "notReady": n} for node, (r, n) in sorted(tally.items())}
+        if not endpoints:
+            status, health, why = "Empty", Health.OK, ""
+        elif ready == len(endpoints):
+            status, health, why = "Ready", Health.OK, ""
+        else:
+            status, health = "NotReady", Health.WARNING
+            why = f"{len(endpoints) - ready} of {len(endpoints)} endpoints not ready"
+        detail = {
+            "owner": f"Service/{self.service}",
+            "service": self.service,
+            "addressType": "IPv4",
+            "endpoints": endpoints,  # each endpoint is replaced, never changed in place: shared, not copied
+            "ready": ready,
+            "notReady": len(endpoints) - ready,
+            "byNode": by_node,
+            "why": why,
+        }
+        return [Component(self.id, "endpointslice", self.name, status, health, self.namespace, None, detail)]
+
+
+@dataclass(eq=False)
+class SimDaemonSet(Tracked):
+    """A DaemonSet: one pod on every eligible node."""
+
+    namespace: str
+    name: str
+    template: PodTemplate
+    pods: dict[str, str] = field(default_factory=dict)  # node name -> pod id
+    desired: int = 0
+    ready: int = 0
+    updated: int = 0
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"pods", "_sink"})
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return component_id("daemonset", self.name, self.namespace)
+
+    def components(self) -> list[Component]:
+        status, health, why = _workload_health(self.ready, self.desired)
+        detail = {
+            "desired": self.desired,
+            "current": len(self.pods),
+            "ready": self.ready,
+            "updated": self.updated,
+            "image": self.template.image,
+            "tolerations": [{"key": k, "value": v, "effect": e} for k, v, e in self.template.tolerations],
+            "why": why,
+        }
+        return [Component(self.id, "daemonset", self.name, status, health, self.namespace, None, detail)]
+
+
+@dataclass(eq=False)
+class SimStatefulSet(Tracked):
+    """A StatefulSet: pods with stable names (`db-0`, `db-1`) and a claim each from its templates."""
+
+    namespace: str
+    name: str
+    replicas: int
+    template: PodTemplate
+    service_name: str
+    claim_templates: tuple[tuple[str, str, str], ...]  # (name, storage class, size)
+    ready: int = 0
+    current: int = 0
+    waiting: str = ""  # why the controller holds back (OrderedReady, a pod that may still run)
+
+    _untracked: ClassVar[frozenset[str]] = frozenset({"_sink"})
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return component_id("statefulset", self.name, self.namespace)
+
+    def pod_name(self, ordinal: int) -> str:
+        return f"{self.name}-{ordinal}"
+
+    def claim_name(self, template: str, ordinal: int) -> str:
+        return f"{template}-{self.name}-{ordinal}"
+
+    def components(self) -> list[Component]:
+        status, health, why = _workload_health(self.ready, self.replicas)
+        detail = {
+            "replicas": self.replicas,
+            "ready": self.ready,
+            "current": self.current,
+            "serviceName": self.service_name,
+            "volumeClaimTemplates": [
+                {"name": n, "storageClass": sc, "size": size} for n, sc, size in self.claim_templates
+            ],
+            "image": self.template.image,
+            "why": self.waiting or why,
+        }
+        return [Component(self.id, "statefulset", self.name, status, health, self.namespace, None, detail)]

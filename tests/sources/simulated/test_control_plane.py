@@ -56,7 +56,7 @@ def test_with_the_controller_manager_down_nothing_replaces_the_lost_pods():
     assert not events(changes, "TaintManagerEviction")
     on_dead = [p for p in pods(engine, "web-") if p.parent == "node/worker-3"]
     assert on_dead
-    assert all(not p.detail["ready"] for p in on_dead)
+    assert all(p.detail["ready"] == "0/1" for p in on_dead)
     assert len(pods(engine, "web-")) == 6
     changes = engine.run_until(700)
     assert {e.involved for e in events(changes, "TaintManagerEviction")} == {p.id for p in on_dead}

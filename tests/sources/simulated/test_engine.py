@@ -16,7 +16,11 @@ def reasons(changes, involved=None):
 
 def test_deployment_pods_go_pending_then_container_creating_then_running(engine):
     changes = engine.run_until(60)
-    web_pods = [c.component.id for c in changes if isinstance(c, ComponentChange) and "/web-" in c.component.id]
+    web_pods = [
+        c.component.id
+        for c in changes
+        if isinstance(c, ComponentChange) and c.component.kind == "pod" and "/web-" in c.component.id
+    ]
     assert web_pods, "the web Deployment made no pods"
     pod = web_pods[0]
     seen = statuses_of(changes, pod)

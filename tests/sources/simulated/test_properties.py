@@ -185,3 +185,101 @@ def test_the_same_seed_gives_the_same_stream(nodes, timeline, seed):
         return [c.to_message(i) for i, c in enumerate(engine.run_until(800))]
 
     assert stream() == stream()
+
+
+# -- Services, DaemonSets and StatefulSets through random faults ----------------------------------
+
+SET_ACTION = st.one_of(
+    st.tuples(st.just("node-down"), st.integers(0, 5)),
+    st.tuples(st.just("node-up"), st.integers(0, 5)),
+    st.tuples(st.just("cordon"), st.integers(0, 5)),
+    st.tuples(st.just("out-of-service"), st.integers(0, 5)),
+    st.tuples(st.just("in-service"), st.integers(0, 5)),
+    st.tuples(st.just("force-delete"), st.integers(0, 3)),
+    st.tuples(st.just("stop"), st.sampled_from(["controller-manager/cp-1", "kube-proxy/worker-1"])),
+    st.tuples(st.just("start"), st.sampled_from(["controller-manager/cp-1", "kube-proxy/worker-1"])),
+)
+
+
+def build_sets(nodes: int, replicas: int, db: int, timeline) -> dict:
+    workers = [{"name": f"worker-{i}", "cpu": "4", "memory": "8Gi"} for i in range(1, nodes + 1)]
+    events = []
+    for at, (action, arg) in sorted(timeline, key=lambda e: e[0]):
+        if action in {"stop", "start"}:
+            events.append({"at": at, "action": action, "component": arg})
+        elif action == "force-delete":
+            events.append({"at": at, "action": action, "pod": f"default/db-{arg}"})
+        else:
+            events.append({"at": at, "action": action, "node": f"worker-{arg % nodes + 1}"})
+    return {
+        "cluster": {"name": "sets", "controlPlane": [{"name": "cp-1"}], "nodes": workers},
+        "storageClasses": [{"name": "standard", "provisioner": "ebs.csi.aws.com", "default": True}],
+        "services": [
+            {"namespace": "default", "name": "web", "selector": {"app": "web"}, "ports": [{"port": 80}]},
+            {"namespace": "default", "name": "db", "selector": {"app": "db"}, "ports": [{"port": 5432}]},
+        ],
+        "workloads": [
+            {"kind": "Deployment", "namespace": "default", "name": "web", "replicas": replicas, "image": "nginx:1"},
+            {"kind": "DaemonSet", "namespace": "kube-system", "name": "agent", "image": "example.com/agent:1"},
+            {
+                "kind": "StatefulSet",
+                "namespace": "default",
+                "name": "db",
+                "replicas": db,
+                "image": "postgres:16",
+                "volumeClaimTemplates": [{"name": "data", "storageClass": "standard"}],
+            },
+        ],
+        "timeline": events,
+    }
+
+
+class AddWatcher:
+    """A pod is never made while another object of its name exists (a StatefulSet's ordinal is one pod)."""
+
+    def __init__(self, engine: Engine):
+        self.violations: list[str] = []
+        add, add_bound = engine.add_pod, engine.add_bound_pod
+
+        def checked(pod, *rest):
+            if pod.id in engine.pods:
+                self.violations.append(f"{pod.id} made while {engine.pods[pod.id].uid} still exists")
+            (add_bound if rest else add)(pod, *rest)
+
+        engine.add_pod = checked  # type: ignore[method-assign]
+        engine.add_bound_pod = checked  # type: ignore[method-assign]
+
+
+def check_set_invariants(engine: Engine) -> None:
+    daemons: dict[str, int] = {}
+    for pod in engine.pods.values():
+        if pod.owner == "DaemonSet/agent" and pod.node is not None:
+            daemons[pod.node] = daemons.get(pod.node, 0) + 1
+    assert all(count <= 1 for count in daemons.values()), f"two daemon pods on a node: {daemons}"
+    if not engine.control.active("controller-manager"):
+        return  # the EndpointSlice controller is down: its slices keep what they last said
+    for slices in engine.network.slices.values():
+        for s in slices:
+            for pod_id, endpoint in s.endpoints.items():
+                if endpoint["ready"]:
+                    pod = engine.pods[pod_id]
+                    assert pod.ready, f"{pod_id} is a ready endpoint but not ready"
+                    assert not pod.deleting, f"{pod_id} is a ready endpoint but terminating"
+                    assert engine.nodes[pod.node].ready == "True", f"{pod_id} is a ready endpoint on a NotReady node"
+
+
+@SLOW
+@given(
+    nodes=st.integers(1, 5),
+    replicas=st.integers(0, 6),
+    db=st.integers(0, 3),
+    timeline=st.lists(st.tuples(st.integers(1, 700), SET_ACTION), max_size=8),
+    seed=st.integers(0, 1000),
+)
+def test_endpoint_statefulset_and_daemonset_invariants_hold_through_random_faults(nodes, replicas, db, timeline, seed):
+    engine = Engine(Scenario("sets", "", build_sets(nodes, replicas, db, timeline)), seed)
+    watcher = AddWatcher(engine)
+    for t in range(25, 1000, 25):
+        engine.run_until(t)
+        check_set_invariants(engine)
+    assert watcher.violations == []

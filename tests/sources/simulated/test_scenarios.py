@@ -19,6 +19,9 @@ BUILT_INS = [
     "image-pull-failure",
     "crash-loop",
     "pvc-provisioning",
+    "service-node-failure",
+    "statefulset-node-failure",
+    "daemonset-rollout",
 ]
 
 

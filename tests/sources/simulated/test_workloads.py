@@ -18,7 +18,7 @@ def live_pods_over_time(engine, until, step=0.25):
         t += step
         engine.run_until(t)
         web = [p for p in pods(engine, "web-") if p.status != "Terminating"]
-        samples.append((len(web), sum(1 for p in web if p.status == "Running" and p.detail["ready"])))
+        samples.append((len(web), sum(1 for p in web if p.status == "Running" and p.detail["ready"] == "1/1")))
     return samples
 
 

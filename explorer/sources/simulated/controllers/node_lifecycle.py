@@ -83,6 +83,7 @@ class NodeLifecycleController:
             {"key": UNREACHABLE_TAINT, "effect": "NoExecute"},
         ]
         engine.scheduler.nodes_changed()
+        engine.node_condition_changed(node)
         engine.event(node.id, "NodeNotReady", f"Node {node.name} status is now: NodeNotReady", "Warning")
         stamp = engine.clock
         self._tainted_at[node.name] = stamp

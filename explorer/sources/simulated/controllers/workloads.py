@@ -14,6 +14,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
+from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.sources.base import CommandError
 from explorer.sources.simulated.world import PodTemplate, SimDeployment, SimPod, SimReplicaSet
@@ -89,6 +90,7 @@ class WorkloadControllers:
             rs.available.add(pod.id)
         else:
             rs.available.discard(pod.id)
+        rs.touch()
         self.request("deployment", rs.deployment)
 
     def pod_deleting(self, pod: SimPod) -> None:
@@ -97,6 +99,7 @@ class WorkloadControllers:
             return
         rs.active.pop(pod.id, None)
         rs.available.discard(pod.id)
+        rs.touch()
         self.request("replicaset", rs.key)
         self.request("deployment", rs.deployment)
 
@@ -116,6 +119,7 @@ class WorkloadControllers:
     ) -> None:
         dep = SimDeployment(namespace, name, replicas, template, max_surge, max_unavailable)
         self.deployments[dep.key] = dep
+        self.engine.track(dep)
         self._owned[dep.key] = []
         self.request("deployment", dep.key)
 
@@ -148,6 +152,13 @@ class WorkloadControllers:
         self.request("deployment", key)
 
     def sync_deployment(self, key: str) -> None:
+        new = self._sync_deployment(key)
+        dep = self.deployments[key]
+        # The status the Deployment reports: ready pods of every revision, and pods of the newest.
+        dep.ready = sum(len(self.replicasets[k].available) for k in self._owned[key])
+        dep.updated = len(new.active)
+
+    def _sync_deployment(self, key: str) -> SimReplicaSet:
         engine = self.engine
         dep = self.deployments[key]
         template_hash = engine.template_hash(dep.template)
@@ -167,14 +178,17 @@ class WorkloadControllers:
                 engine.clock,
             )
             self.replicasets[new.key] = new
+            engine.track(new)
             self._owned[key].append(new.key)
         elif old and new.revision < max(rs.revision for rs in old):
             # A rollback: the old template's ReplicaSet becomes the newest revision again.
             new.revision = max(rs.revision for rs in old) + 1
+        dep.revision = new.revision
         if not any(rs.replicas for rs in old) and not any(rs.active for rs in old):
             self._scale(new, dep.replicas)
-            return
+            return new
         self._rolling_update(dep, new, old)
+        return new
 
     def _scale(self, rs: SimReplicaSet, replicas: int) -> None:
         if rs.replicas == replicas:
@@ -237,11 +251,13 @@ class WorkloadControllers:
         if diff > 0:
             for _ in range(min(diff, BURST_REPLICAS)):
                 name = f"{rs.name}-{engine.random_suffix()}"
-                while f"pod/{rs.namespace}/{name}" in engine.pods:
+                while component_id("pod", name, rs.namespace) in engine.pods:
                     # generateName collided: the apiserver answers AlreadyExists and the controller tries again.
                     name = f"{rs.name}-{engine.random_suffix()}"
                 pod = SimPod(rs.namespace, name, engine.uid(), f"ReplicaSet/{rs.name}", rs.template, engine.clock)
+                pod.labels = {**dict(rs.template.labels), "pod-template-hash": rs.template_hash}
                 rs.active[pod.id] = None
+                rs.touch()
                 engine.event(pod.id, "SuccessfulCreate", f"Created pod: {name}")
                 engine.add_pod(pod)
             if diff > BURST_REPLICAS:

@@ -38,9 +38,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "uncordon": ("node",),
     "stop": ("component",),
     "start": ("component",),
-    "scale": ("deployment", "replicas"),
-    "set-image": ("deployment", "image"),
+    "scale": ("replicas",),  # and `deployment` or `statefulset`
+    "set-image": ("image",),  # and `deployment` or `daemonset`
+    "force-delete": ("pod",),
+    "out-of-service": ("node",),
+    "in-service": ("node",),
 }
+# The workload an action names, by action: one of these keys, written namespace/name.
+ACTION_TARGETS = {"scale": ("deployment", "statefulset"), "set-image": ("deployment", "daemonset")}
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Pod")
 
 
 class ScenarioError(ValueError):
@@ -186,19 +192,42 @@ class _Checker:
                 if sc not in classes:
                     self.fail(spec, f"{what} names storage class {sc!r}, which the scenario does not define")
                 self.quantity(spec, "size", parse_memory, "1Gi")
-        deployments = set()
+        for spec in self.sequence(data.get("services"), data, "'services'"):
+            spec = self.mapping(spec, data, "a service")
+            self.text(spec, "name", "a service")
+            self.text(spec, "namespace", "a service")
+            if spec.get("type", "ClusterIP") not in {"ClusterIP", "NodePort", "LoadBalancer"}:
+                self.fail(spec, "a service's type is ClusterIP, NodePort or LoadBalancer")
+            if not isinstance(spec.get("selector", {}), dict):
+                self.fail(spec, "'selector' must be a mapping of label to value")
+            for port in self.sequence(spec.get("ports"), spec, "'ports'"):
+                port = self.mapping(port, spec, "a port")
+                value = port.get("port")
+                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                    self.fail(port, f"a port's 'port' is a number from 1 to 65535, not {value!r}")
+        targets: dict[str, set[str]] = {"deployment": set(), "daemonset": set(), "statefulset": set()}
         for spec in self.sequence(data.get("workloads"), data, "'workloads'"):
             spec = self.mapping(spec, data, "a workload")
             kind = spec.get("kind", "Deployment")
-            if kind not in {"Deployment", "Pod"}:
-                self.fail(spec, f"a workload's kind is Deployment or Pod, not {kind!r}")
+            if kind not in WORKLOAD_KINDS:
+                self.fail(spec, f"a workload's kind is {', '.join(WORKLOAD_KINDS)}, not {kind!r}")
             name = self.text(spec, "name", "a workload")
             self.text(spec, "namespace", "a workload")
             self.text(spec, "image", "a workload")
             self.number(spec, "at", "a workload", 0)
-            if kind == "Deployment":
-                self.number(spec, "replicas", "a Deployment")
-                deployments.add(f"{spec['namespace']}/{name}")
+            if kind in {"Deployment", "StatefulSet"}:
+                self.number(spec, "replicas", f"a {kind}")
+            if kind != "Pod":
+                targets[kind.lower()].add(f"{spec['namespace']}/{name}")
+            if not isinstance(spec.get("labels", {}), dict):
+                self.fail(spec, "'labels' must be a mapping of label to value")
+            for template in self.sequence(spec.get("volumeClaimTemplates"), spec, "'volumeClaimTemplates'"):
+                template = self.mapping(template, spec, "a volume claim template")
+                self.text(template, "name", "a volume claim template")
+                sc = self.text(template, "storageClass", "a volume claim template")
+                if sc not in classes:
+                    self.fail(template, f"a volume claim template names storage class {sc!r}, which the scenario lacks")
+                self.quantity(template, "size", parse_memory, "1Gi")
             self.quantity(spec, "cpu", parse_cpu, "100m")
             self.quantity(spec, "memory", parse_memory, "128Mi")
             if not isinstance(spec.get("nodeSelector", {}), dict):
@@ -216,8 +245,12 @@ class _Checker:
                     self.fail(entry, f"the {action} action needs '{key}'")
             if "node" in ACTIONS[action] and entry["node"] not in names:
                 self.fail(entry, f"the {action} action names node {entry['node']!r}, which the scenario lacks")
-            if "deployment" in ACTIONS[action] and entry["deployment"] not in deployments:
-                self.fail(entry, f"unknown deployment {entry['deployment']!r} (write it namespace/name)")
+            if action in ACTION_TARGETS:
+                named = [key for key in ACTION_TARGETS[action] if key in entry]
+                if len(named) != 1:
+                    self.fail(entry, f"the {action} action names one of {' or '.join(ACTION_TARGETS[action])}")
+                if entry[named[0]] not in targets[named[0]]:
+                    self.fail(entry, f"unknown {named[0]} {entry[named[0]]!r} (write it namespace/name)")
 
 
 def load_scenario(path: Path) -> Scenario:
