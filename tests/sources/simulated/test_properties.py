@@ -99,23 +99,33 @@ def build(nodes, workloads, timeline, claims=0) -> dict:
 
 
 class BindWatcher:
-    """Wraps the scheduler's bind to check each decision at the moment it is made."""
+    """Wraps the scheduler's choice of a node to check each decision at the moment it is made.
+
+    The decision, not the bind: Kubernetes filters nodes in the scheduling cycle and
+    binds in the binding cycle, after PreBind (VolumeBinding waits there for a
+    provisioned volume) and without filtering again (pkg/scheduler/schedule_one.go,
+    schedulingCycle then bindingCycle). A node cordoned while a pod waits for its
+    volume still gets that pod.
+    """
 
     def __init__(self, engine: Engine):
         self.violations: list[str] = []
-        original = Scheduler._bind
+        original = Scheduler._pick
 
-        def checked(scheduler, pod, node):
+        def checked(scheduler, pod):
+            node = original(scheduler, pod)
+            if node is None:
+                return None
             if node.ready != "True":
-                self.violations.append(f"{pod.id} bound to {node.name}, Ready={node.ready}")
+                self.violations.append(f"{pod.id} placed on {node.name}, Ready={node.ready}")
             if node.unschedulable:
-                self.violations.append(f"{pod.id} bound to cordoned {node.name}")
+                self.violations.append(f"{pod.id} placed on cordoned {node.name}")
             for taint in node.taints:
                 if taint["effect"] in {"NoSchedule", "NoExecute"} and not tolerates(pod.template, taint):
-                    self.violations.append(f"{pod.id} bound to {node.name} despite taint {taint['key']}")
-            original(scheduler, pod, node)
+                    self.violations.append(f"{pod.id} placed on {node.name} despite taint {taint['key']}")
+            return node
 
-        engine.scheduler._bind = checked.__get__(engine.scheduler)  # type: ignore[method-assign]
+        engine.scheduler._pick = checked.__get__(engine.scheduler)  # type: ignore[method-assign]
 
 
 def check_invariants(engine: Engine) -> None:
