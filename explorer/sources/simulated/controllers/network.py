@@ -162,7 +162,8 @@ class NetworkControllers:
         changed = False
         ready = service.ready
         total = service.ready + service.not_ready
-        for pod_id in pod_ids:
+        # Sorted: a set of strings iterates in an order that differs between processes, and a seed must replay.
+        for pod_id in sorted(pod_ids):
             pod = engine.pods.get(pod_id)
             wanted = self._endpoint(pod) if pod is not None and pod_id in members else None
             holder = where.get((key, pod_id))
@@ -210,7 +211,7 @@ class NetworkControllers:
         self.version += 1
         stamp = self.engine.timestamp()
         # Running proxies follow at once (their version is the current one); only silent ones are written.
-        for name in self._silent:
+        for name in sorted(self._silent):
             node = self.engine.nodes[name]
             if node.rules_stale_since is None:
                 node.rules_stale_since = stamp
