@@ -335,6 +335,9 @@ def _draw_summarised(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> N
                 ],
                 kind="node-group",
             )
+    # Invisible: the groups of nodes hang below the endpoints, not beside them.
+    for group in keys[:GROUPS_PER_ROW] if fronts else ():
+        invisible_edge(graph, paint, f"endpoints-of/{fronts[0]}", _group_id(group))
     for key, where in f["routes"]:
         add_edge(graph, paint, f"endpoints-of/{key}", _group_id(where), EdgeKind.ROUTES, w("routes"))
     if keys and fronts:
@@ -364,12 +367,14 @@ def _same_rank(graph: graphviz.Digraph, paint: Paint, ids: list[str]) -> None:
 
 
 def _endpoints_health(key: str) -> Callable[[ViewPlan], Health]:
+    """An error when no endpoint pod is healthy (the Service answers nobody); a warning when some are not."""
+
     def health(p: ViewPlan) -> Health:
         slices, pods = p.tally("slices").of(key), p.tally("endpoints").of(key)
-        for h in (Health.ERROR, Health.WARNING, Health.UNKNOWN):
-            if slices.get(h) or pods.get(h):
-                return Health.WARNING if h is Health.UNKNOWN else h
-        return Health.OK
+        if sum(pods.values()) and not pods[Health.OK]:
+            return Health.ERROR
+        unhealthy = sum(slices.values()) + sum(pods.values()) - slices[Health.OK] - pods[Health.OK]
+        return Health.WARNING if unhealthy else Health.OK
 
     return health
 
