@@ -1,10 +1,11 @@
 """The network view: Services, their EndpointSlices and the pods behind them, on their nodes with each kube-proxy.
 
-Rows, top to bottom: the Services (CoreDNS's `kube-dns` among them), their
+Columns, left to right: the Services (CoreDNS's `kube-dns` among them), their
 EndpointSlices, then the nodes, each with its kube-proxy and the pods that are
 some Service's endpoints. A Service routes to its ready endpoints (an arrow per
-pod); a kube-proxy programs the rules of every Service (one arrow per node up to
-the Services' row, labelled `stale rules` while it lags).
+pod, drawn from the slice that lists it); a kube-proxy programs the rules of
+every Service (one arrow per node back to the Services, labelled `stale rules`
+while it lags).
 
 Past `NETWORK_NODE_LIMIT` nodes (or `NETWORK_POD_LIMIT` endpoint pods, or
 `NETWORK_SLICE_LIMIT` slices), the view summarises as the overview does: each
@@ -54,8 +55,6 @@ NETWORK_POD_LIMIT = 60
 NETWORK_SLICE_LIMIT = 40
 # Past this many Services, they are counted per namespace.
 SERVICE_LIMIT = 24
-# Pods stand in rows of this many under their node's kube-proxy.
-PODS_PER_ROW = 2
 # Groups of nodes stand in rows of this many.
 GROUPS_PER_ROW = 3
 # How many unhealthy things a summary box names.
@@ -192,7 +191,9 @@ def build_network(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
         "cluster {cluster} ({source}): network", cluster=drawable(state.cluster), source=drawable(state.source, 12)
     )
     graph = new_graph("network", title)
-    graph.attr(ranksep="0.55", nodesep="0.25")
+    detailed = f["detailed"]
+    # Detailed, left to right (Services, slices, nodes as columns); summarised, top to bottom like the overview.
+    graph.attr(rankdir="LR" if detailed else "TB", ranksep="0.9" if detailed else "0.55", nodesep="0.25")
     services: list[Component] = f["services"]
     with graph.subgraph(name="cluster_services") as row:
         layer(row, "layer-services", w("Services"))
@@ -242,17 +243,11 @@ def _draw_detailed(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> Non
         for node in f["nodes"]:
             with node_frame(layer_box, node, paint, node_title(w, node, group_of(node)[0])) as box:
                 proxy = proxies.get(node.id)
-                if proxy is not None:
-                    add_component(box, proxy, paint)
-                node_pods = pods_on.get(node.id, [])
-                for i, p in enumerate(node_pods):
-                    add_component(box, p, paint)
-                    # Invisible: pods stand two to a row under the node's kube-proxy, so nodes stay narrow.
-                    above = proxy.id if proxy is not None and i < PODS_PER_ROW else None
-                    if i >= PODS_PER_ROW:
-                        above = node_pods[i - PODS_PER_ROW].id
-                    if above:
-                        invisible_edge(box, paint, above, p.id)
+                members = ([proxy] if proxy is not None else []) + pods_on.get(node.id, [])
+                for c in members:
+                    add_component(box, c, paint)
+                # One column per node: the arrows from the slices reach each pod from the side they come from.
+                _same_rank(box, paint, [c.id for c in members])
         for p in pods_on.get("", []):  # an endpoint whose node the state does not have
             add_component(layer_box, p, paint)
     # Invisible: slices below the Services, nodes below the slices, even where no arrow says so.
@@ -359,7 +354,7 @@ def _draw_summarised(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> N
 
 
 def _same_rank(graph: graphviz.Digraph, paint: Paint, ids: list[str]) -> None:
-    """One row: the Services side by side, then their slices, whatever arrows join them."""
+    """One rank (a column left to right, a row top to bottom), whatever arrows join its members."""
     with graph.subgraph() as row:
         row.attr(rank="same")
         for element in ids:
