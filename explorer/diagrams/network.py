@@ -140,7 +140,9 @@ def plan_network(state: ClusterState, arg: str | None = None) -> ViewPlan:
     if detailed:
         for service in sorted(slices_of):
             drawn.extend(slices_of[service])
-        for n in nodes:
+        # A node with neither a kube-proxy nor an endpoint has nothing here (and Graphviz drops an empty frame).
+        facts["framed"] = [n for n in nodes if n.id in proxies or pods_on.get(n.id)]
+        for n in facts["framed"]:
             drawn.append(n)
             if n.id in proxies:
                 drawn.append(proxies[n.id])
@@ -240,7 +242,7 @@ def _draw_detailed(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> Non
             _same_rank(row, paint, [s.id for service in sorted(slices_of) for s in slices_of[service]])
     with graph.subgraph(name="cluster_nodes") as layer_box:
         layer(layer_box, "layer-nodes", w("Nodes"))
-        for node in f["nodes"]:
+        for node in f["framed"]:
             with node_frame(layer_box, node, paint, node_title(w, node, group_of(node)[0])) as box:
                 proxy = proxies.get(node.id)
                 members = ([proxy] if proxy is not None else []) + pods_on.get(node.id, [])
@@ -256,7 +258,7 @@ def _draw_detailed(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> Non
     for upper in tops:
         for middle in middles:
             invisible_edge(graph, paint, upper, middle)
-    for node in f["nodes"]:
+    for node in f["framed"]:
         proxy = proxies.get(node.id)
         if proxy is None:
             continue
