@@ -53,3 +53,20 @@ def test_a_services_panel_opens_from_the_network_view_and_its_endpoints_leave_wh
     # The other nodes' endpoints still take traffic.
     expect(page.locator('#diagram g.edge.kind-routes[id^="edge:service/default/web>"]').first).to_be_attached()
     server.sim({"action": "speed", "value": 1})
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_network_view_fits_a_projector_and_a_wall_screen(server, browser, artifacts, language):
+    endpoints_on(server, "worker-1")
+    for width, height in ((1024, 768), (1920, 1080)):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, extra_http_headers={"Accept-Language": language}
+        )
+        page = context.new_page()
+        page.goto(f"{server.url}/view/network/")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        for element in ("service/kube-system/kube-dns", "service/default/web", "kube-proxy/worker-1"):
+            expect(page.locator(f'[id="{element}"]')).to_be_in_viewport()
+        page.wait_for_timeout(300)
+        page.screenshot(path=artifacts / f"network-{language}-{width}x{height}.png")
+        context.close()
