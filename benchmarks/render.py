@@ -2,7 +2,8 @@
 
 Clusters of 3, 100, 1000 and 5000 nodes with 30 pods each are built directly
 as ClusterStates of plain Components (three zones, two node pools, one
-volume claim per ten nodes), so the figures do not depend on the simulator.
+volume claim per ten nodes, an `app` Service over one pod per node and
+kube-dns), so the figures do not depend on the simulator.
 
 Targets: overview of 1000 nodes / 30000 pods under 1 s cold; our cold render
 at most 1.3x raw `dot -Tsvg` on the same DOT; a state-only change under 5 ms.
@@ -102,7 +103,43 @@ def cluster(nodes: int) -> ClusterState:
                     detail={"storageClass": "standard", "capacity": "10Gi", "volume": pv},
                 )
             )
+    components += services(nodes)
     return ClusterState(components, cluster=f"bench-{nodes}", source="bench")
+
+
+def services(nodes: int) -> list[Component]:
+    """kube-dns in front of two pods, and an `app` Service in front of one pod per worker, in slices of 100."""
+    components: list[Component] = []
+    fronted = {"kube-dns": [(f"app-{n:05d}-03", f"worker-{n:05d}") for n in range(min(2, nodes))]}
+    fronted["app"] = [(f"app-{n:05d}-02", f"worker-{n:05d}") for n in range(nodes)]
+    for i, (name, pods) in enumerate(sorted(fronted.items())):
+        detail = {"type": "ClusterIP", "clusterIP": f"10.96.0.{10 + i}", "ports": [{"port": 80, "protocol": "TCP"}]}
+        components.append(
+            Component(f"service/default/{name}", "service", name, "Active", Health.OK, "default", None, detail)
+        )
+        for first in range(0, len(pods), 100):
+            endpoints = [{"pod": pod, "node": node, "ready": True} for pod, node in pods[first : first + 100]]
+            slice_name = f"{name}-{first // 100:04d}"
+            sd = {
+                "service": name,
+                "owner": f"Service/{name}",
+                "endpoints": endpoints,
+                "ready": len(endpoints),
+                "notReady": 0,
+            }
+            components.append(
+                Component(
+                    f"endpointslice/default/{slice_name}",
+                    "endpointslice",
+                    slice_name,
+                    "Ready",
+                    Health.OK,
+                    "default",
+                    None,
+                    sd,
+                )
+            )
+    return components
 
 
 def state_only_change(hub_state: ClusterState) -> tuple[ClusterState, ClusterState]:
@@ -148,7 +185,7 @@ def main(sizes: list[int]) -> None:
     for nodes in sizes:
         state, changed = state_only_change(cluster(nodes))
         repeat = 3 if nodes <= 1000 else 1
-        for view in ("overview", "control-plane", "nodes/worker-00001", "storage"):
+        for view in ("overview", "control-plane", "nodes/worker-00001", "storage", "network"):
             drawn, raw, cold, restyle, size = measure(state, changed, view, repeat)
             print(
                 header.format(

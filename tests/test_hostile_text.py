@@ -89,7 +89,7 @@ def image_of(text: str) -> str:
 
 def views_of(state: ClusterState, nodes: int = 5) -> list[str]:
     names = sorted(c.name for c in state.of_kind("node") if "/" not in c.name and c.name)
-    return ["overview", "control-plane", "storage", *(f"nodes/{n}" for n in names[:nodes])]
+    return ["overview", "control-plane", "storage", "network", *(f"nodes/{n}" for n in names[:nodes])]
 
 
 def component_elements(svg: str) -> dict[str, ET.Element]:
@@ -486,7 +486,7 @@ def _base_state() -> ClusterState:
 
 
 BASE = _base_state()
-BASE_VIEWS = ["overview", "control-plane", "storage", "nodes/worker-1"]
+BASE_VIEWS = ["overview", "control-plane", "storage", "network", "nodes/worker-1"]
 BASE_DRAWN = {view: {c.id for c in drawn_in(BASE, view)} for view in BASE_VIEWS}
 
 _characters = st.one_of(

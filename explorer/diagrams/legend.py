@@ -25,6 +25,8 @@ LEGEND_KINDS = (
     ("pvc", "PVC"),
     ("pv", "PV"),
     ("storageclass", "StorageClass"),
+    ("service", "Service"),
+    ("endpointslice", "EndpointSlice"),
     ("registry", "image registry"),
 )
 PER_ROW = 2

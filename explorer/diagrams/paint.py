@@ -254,7 +254,19 @@ def _raw_lines(c: Component) -> list[str]:
     if c.kind == "storageclass":
         default = " (default)" if d.get("default") else ""
         return [f"{d.get('provisioner', '?')}{default}", f"binding {d.get('volumeBindingMode', '?')}"]
+    if c.kind == "service":
+        return [f"{d.get('type', 'ClusterIP')} {d.get('clusterIP') or 'None'}", _ports_line(d.get("ports"))]
+    if c.kind == "endpointslice":
+        return [f"{d.get('ready', 0)} ready · {d.get('notReady', 0)} not ready"]
     return []
+
+
+def _ports_line(ports: Any) -> str:
+    """`80/TCP, 53/UDP`: a Service's ports as kubectl's PORT(S) column writes them."""
+    if not isinstance(ports, list) or not ports:
+        return "no ports"
+    said = [f"{p.get('port', '?')}/{p.get('protocol', 'TCP')}" for p in ports if isinstance(p, dict)]
+    return ", ".join(said) or "no ports"
 
 
 def _container_lines(c: Component) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 import graphviz
 
 from explorer.diagrams.control_plane import build_control_plane, plan_control_plane
+from explorer.diagrams.network import build_network, network_scope, plan_network
 from explorer.diagrams.node import UnknownNode, build_node, plan_node
 from explorer.diagrams.overview import build_overview, group_of, plan_overview
 from explorer.diagrams.paint import Paint, SvgTemplate, ViewPlan, component_lines
@@ -75,6 +76,7 @@ VIEWS: dict[str, ViewSpec] = {
     "control-plane": ViewSpec(plan_control_plane, build_control_plane, _control_plane_scope),
     "nodes": ViewSpec(plan_node, build_node, _node_scope, argument="node-name"),
     "storage": ViewSpec(plan_storage, build_storage, _storage_scope),
+    "network": ViewSpec(plan_network, build_network, network_scope),
 }
 
 

@@ -52,8 +52,8 @@ EDGE_STYLE: dict[EdgeKind, dict[str, str]] = {
     EdgeKind.ROUTES: {"style": "bold", "color": "#ad1457", "arrowhead": "normal"},
     EdgeKind.PROGRAMS: {"style": "dotted", "color": "#ad1457", "arrowhead": "vee"},
 }
-# Edge kinds no view draws yet (the network and workload views will): left out of the legend.
-UNDRAWN_EDGES = frozenset({EdgeKind.RUNS_ON, EdgeKind.OWNS, EdgeKind.ROUTES, EdgeKind.PROGRAMS})
+# Edge kinds no view draws: left out of the legend.
+UNDRAWN_EDGES = frozenset({EdgeKind.RUNS_ON})
 
 
 def status_text(status: str, health: Health) -> str:

@@ -27,6 +27,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "cluster {cluster} ({source}): control plane": "集群 {cluster}({source}):控制平面",
         "cluster {cluster} ({source}): node {name}": "集群 {cluster}({source}):节点 {name}",
         "cluster {cluster} ({source}): storage": "集群 {cluster}({source}):存储",
+        "cluster {cluster} ({source}): network": "集群 {cluster}({source}):网络",
         # Layers (Graphviz clusters).
         "Control plane": "控制平面",
         "Worker nodes": "工作节点",
@@ -41,6 +42,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "PersistentVolumes": "PersistentVolume(持久卷)",
         "StorageClasses": "StorageClass(存储类)",
         "Volumes and claims": "卷与申领",
+        "Services": "Service(服务)",
+        "EndpointSlices": "EndpointSlice(端点切片)",
+        "Nodes": "节点",
         # Node frames and machines.
         "worker node {name} · {zone}": "工作节点 {name} · {zone}",
         "control-plane node {name} · {zone}": "控制平面节点 {name} · {zone}",
@@ -76,6 +80,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "{size} nodes · {zone} · pool {pool}": "{size} 个节点 · {zone} · 节点池 {pool}",
         "waiting for a node": "等待分配节点",
         "volumes of class {name}": "存储类 {name} 的卷",
+        "Services in {namespace}": "命名空间 {namespace} 的 Service",
+        "endpoints of {name}": "{name} 的端点",
+        "endpoint pods": "端点 Pod",
         # Edge labels.
         "HTTPS watch": "HTTPS watch",
         "HTTPS watch (kubelets, kube-proxies)": "HTTPS watch(kubelet、kube-proxy)",
@@ -86,6 +93,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "provision": "供应",
         "gRPC": "gRPC",
         "CRI gRPC": "CRI gRPC",
+        "owns": "拥有",
+        "routes": "转发到",
+        "programs every Service": "为每个 Service 编写规则",
+        "stale rules": "规则已过期",
+        "kube-proxies program every Service": "kube-proxy 为每个 Service 编写规则",
     }
 }
 
@@ -105,6 +117,8 @@ DETAIL_PHRASES: dict[str, list[tuple[str, str]]] = {
         (r" \(default\)$", "(默认)"),
         (r"^binding ", "绑定模式 "),
         (r"^▸ image ", "▸ 镜像 "),
+        (r"^(\d+) ready · (\d+) not ready$", r"\1 个就绪 · \2 个未就绪"),
+        (r"^no ports$", "无端口"),
     ]
 }
 

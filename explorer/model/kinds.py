@@ -46,10 +46,10 @@ class Kind:
     `rank`: lower is worse in the problems list (what takes the whole cluster down first).
     `title`: how a box titles a component: `label` (the kind's label alone, a node's agents),
     `label+name` (label over the name) or `name` (the name alone, pods).
-    `home`: the view a component's panel links to: `control-plane`, `storage`, `node` (the view of
-    the node it runs on), `overview`.
+    `home`: the view a component's panel links to: `control-plane`, `storage`, `network`, `node` (the
+    view of the node it runs on), `overview`.
     `detail`: the fields of `detail` every source writes for it (besides `why`).
-    `drawn`: whether the architecture views (overview, control plane, node, storage) draw it.
+    `drawn`: whether a view (overview, control plane, node, storage, network) draws it.
     """
 
     name: str
@@ -265,7 +265,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "ellipse"},
             api_name="Service",
             detail=("type", "clusterIP", "ports", "selector", "endpoints"),
-            drawn=False,
+            home="network",
         ),
         _k(
             "endpointslice",
@@ -276,7 +276,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "parallelogram"},
             api_name="EndpointSlice",
             detail=("service", "addressType", "endpoints", "ready", "notReady", "byNode"),
-            drawn=False,
+            home="network",
         ),
         _k(
             "pv",

@@ -14,7 +14,7 @@ __all__ = ["CONTENT_DIR", "LANGUAGES", "Step", "Tour", "TourError", "load_tour",
 
 CONTENT_DIR = Path(__file__).parent / "content"
 LANGUAGES = ("en", "zh-hans")
-VIEWS = re.compile(r"^(overview|control-plane|storage|nodes/[A-Za-z0-9._-]+)$")
+VIEWS = re.compile(r"^(overview|control-plane|storage|network|nodes/[A-Za-z0-9._-]+)$")
 # A highlight names a component id, every component of a kind (`kind:pod`), those of a kind on one
 # node (`kind:pod@worker-1`), or every edge of a kind (`edge:watch`).
 SELECTOR = re.compile(r"^(kind:[a-z-]+(@[A-Za-z0-9._-]+)?|edge:[a-z-]+|[a-z-]+/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?)$")

@@ -1,7 +1,7 @@
 """Pages for the architecture views and the component detail panel (drill-down).
 
 `/view/<view>/` is one page per diagram view (`overview`, `control-plane`,
-`nodes/<node-name>`, `storage`), with breadcrumbs, a legend and export links;
+`nodes/<node-name>`, `storage`, `network`), with breadcrumbs, a legend and export links;
 `?component=<id>` opens that component's panel, so a link or a reload
 reopens exactly what was on screen. `/component/<id>/` is the panel itself:
 an htmx partial when htmx asks, a page of its own otherwise.
@@ -35,7 +35,12 @@ from explorer.web.params import component_param
 
 __all__ = ["component_panel", "node_jump", "view_page"]
 
-VIEW_TITLES = {"overview": _("Overview"), "control-plane": _("Control plane"), "storage": _("Storage")}
+VIEW_TITLES = {
+    "overview": _("Overview"),
+    "control-plane": _("Control plane"),
+    "storage": _("Storage"),
+    "network": _("Network"),
+}
 # A node group's panel lists this many nodes (unhealthy first), then says how many more.
 GROUP_PANEL_NODES = 200
 
@@ -83,14 +88,12 @@ def _legend() -> dict[str, Any]:
 
 
 def _group_context(state: ClusterState, group_id: str) -> dict[str, Any]:
-    """A group of worker nodes the big-cluster overview draws as one box: its nodes, unhealthy first."""
+    """A group of nodes a big cluster's overview or network view draws as one box: its nodes, unhealthy first."""
     _, _, rest = group_id.partition("/")
     zone, _, pool = rest.partition("/")
-    members = [
-        n
-        for n in state.components.values()
-        if n.kind == "node" and n.detail.get("role") != "control-plane" and group_of(n) == (zone, pool)
-    ]
+    # The network view groups every node (its kube-proxy runs on control-plane nodes too); the
+    # overview groups workers only, whose pool is never a control-plane node's role.
+    members = [n for n in state.components.values() if n.kind == "node" and group_of(n) == (zone, pool)]
     if not members:
         return {"missing": group_id}
     members.sort(key=lambda n: (n.health is Health.OK, n.name))

@@ -141,3 +141,36 @@ def test_every_step_fits_the_projector_panel_in_both_languages(server, browser, 
             inner = page.locator("#tour").evaluate("el => el.scrollHeight - el.clientHeight")
             assert inner <= 0, f"{slug} step {step.number} ({language}): the panel scrolls by {inner}px"
         context.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_service_tour_is_walked_with_its_node_dying_and_coming_back(server, browser, language):
+    tour = load_tours()["service-traffic"]
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, extra_http_headers={"Accept-Language": language}
+    )
+    page = context.new_page()
+    server.sim({"action": "speed", "value": 100})
+    page.goto(f"{server.url}/tours/{tour.slug}/1/")
+    for step in tour.steps:
+        expect(page.locator("#tour-title")).to_have_text(step.text(language)["title"])
+        expect(page.locator("#diagram .tour-focus").first).to_be_attached()
+        if step.key == "node-down":
+            expect(page.locator("#tour-next")).to_have_attribute("aria-disabled", "true")
+            page.click("#try-it")
+            expect(page.locator("#try-status")).to_contain_text("NodeNotReady", timeout=15_000)
+            # Its endpoints leave the rotation: no route of the Service reaches a pod on worker-2 any more.
+            expect(page.locator('[id="node/worker-2"]')).to_have_class(re.compile(r"\bhealth-error\b"))
+            expect(page.locator('[id="kube-proxy/worker-2"]')).to_have_class(re.compile(r"\btour-focus\b"))
+        if step.key == "out-of-rotation":
+            stale = page.locator('[id="edge:kube-proxy/worker-2>service/default/web:programs"]')
+            expect(stale).to_contain_text(re.compile("stale rules|规则已过期"), timeout=10_000)
+        if step.key == "node-up":
+            page.click("#try-it")
+            expect(page.locator("#try-status")).to_contain_text("NodeReady", timeout=15_000)
+            expect(page.locator('[id="node/worker-2"]')).to_have_class(re.compile(r"\bhealth-ok\b"))
+            break
+        page.keyboard.press("ArrowRight")
+        expect(page).to_have_url(f"{server.url}/tours/{tour.slug}/{step.number + 1}/")
+    server.sim({"action": "speed", "value": 1})
+    context.close()

@@ -82,7 +82,7 @@ def test_a_view_is_drawn_in_the_pages_language_and_each_language_keeps_its_own_l
     assert 'xml:lang="zh-hans"' in chinese
 
 
-@pytest.mark.parametrize("view", ["overview", "control-plane", "nodes/worker-1", "storage"])
+@pytest.mark.parametrize("view", ["overview", "control-plane", "nodes/worker-1", "storage", "network"])
 def test_every_kind_has_a_shape_of_its_own(small, view):
     shapes = {tuple(sorted(looks.items())) for looks in KIND_SHAPE.values()}
     assert len(shapes) == len(KIND_SHAPE), "two kinds share a shape"
@@ -169,7 +169,7 @@ def crossings(svg: str) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_no_edge_of_the_default_cluster_passes_through_a_box_it_does_not_connect(small, language):
     renderer = DiagramRenderer()
-    for view in ("overview", "control-plane", "nodes/worker-1", "storage"):
+    for view in ("overview", "control-plane", "nodes/worker-1", "storage", "network"):
         assert crossings(renderer.svg(small, view, language)) == [], view
 
 

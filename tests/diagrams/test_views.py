@@ -27,7 +27,7 @@ def texts(element: ET.Element) -> list[str]:
 
 def all_views(state: ClusterState) -> list[str]:
     nodes = [f"nodes/{c.name}" for c in state.of_kind("node")]
-    return ["overview", "control-plane", "storage", *nodes]
+    return ["overview", "control-plane", "storage", "network", *nodes]
 
 
 def test_every_component_of_the_simulated_cluster_is_drawn_with_its_id_and_health_in_some_view(engine):
@@ -48,13 +48,13 @@ def test_every_component_of_the_simulated_cluster_is_drawn_with_its_id_and_healt
     assert "health-error" in seen["node/worker-2"]
 
 
-def test_the_view_names_cover_the_four_views():
-    assert view_names() == ["overview", "control-plane", "nodes/<node-name>", "storage"]
+def test_the_view_names_cover_the_five_views():
+    assert view_names() == ["overview", "control-plane", "nodes/<node-name>", "storage", "network"]
 
 
-@pytest.mark.parametrize("view", ["nope", "nodes", "nodes/", "nodes/a/b", "overview/x", "storage/x"])
+@pytest.mark.parametrize("view", ["nope", "nodes", "nodes/", "nodes/a/b", "overview/x", "storage/x", "network/x"])
 def test_a_malformed_view_name_is_refused_with_the_list_of_views(engine, view):
-    with pytest.raises(UnknownView, match=r"views: overview, control-plane, nodes/<node-name>, storage"):
+    with pytest.raises(UnknownView, match=r"views: overview, control-plane, nodes/<node-name>, storage, network"):
         DiagramRenderer().svg(engine.state(), view)
 
 
@@ -146,7 +146,7 @@ def test_the_storage_view_shows_binding_and_provisioning(engine):
     assert "edge:pod/default/db-0>pvc/default/data-db-0:mount" in elements
 
 
-@pytest.mark.parametrize("view", ["overview", "control-plane", "nodes/worker-1", "storage"])
+@pytest.mark.parametrize("view", ["overview", "control-plane", "nodes/worker-1", "storage", "network"])
 def test_every_view_exports_dot_that_graphviz_reads_back(engine, view):
     engine.run_until(60)
     dot = render_dot(engine.state(), view)
@@ -231,7 +231,7 @@ def test_pod_counts_of_a_busy_node_follow_a_state_only_change():
     assert "health-warning" in summary.get("class").split()
 
 
-@pytest.mark.parametrize("view", ["overview", "control-plane", "storage", "nodes/w001"])
+@pytest.mark.parametrize("view", ["overview", "control-plane", "storage", "network", "nodes/w001"])
 def test_a_plan_restated_from_state_only_changes_draws_what_a_fresh_plan_draws(view):
     state = big_cluster(NODE_DETAIL_LIMIT + 3)
     renderer = DiagramRenderer()

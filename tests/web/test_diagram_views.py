@@ -39,6 +39,7 @@ async def until_status(component_id: str, status: str) -> None:
         ("control-plane", ["Overview", "Control plane"], "etcd/cp-1"),
         ("nodes/worker-2", ["Overview", "Node worker-2"], "kubelet/worker-2"),
         ("storage", ["Overview", "Storage"], "pvc/default/data-db-0"),
+        ("network", ["Overview", "Network"], "service/kube-system/kube-dns"),
     ],
 )
 async def test_each_view_has_a_page_with_breadcrumbs_legend_exports_and_its_diagram(view, crumbs, element):
@@ -57,7 +58,7 @@ async def test_each_view_has_a_page_with_breadcrumbs_legend_exports_and_its_diag
     assert page.find(id="timeline")
 
 
-@pytest.mark.parametrize("view", ["control-plane", "nodes/worker-1", "storage"])
+@pytest.mark.parametrize("view", ["control-plane", "nodes/worker-1", "storage", "network"])
 @pytest.mark.parametrize(
     ("fmt", "content_type"), [("svg", "image/svg+xml"), ("dot", "text/vnd.graphviz"), ("png", "image/png")]
 )

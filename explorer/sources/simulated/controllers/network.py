@@ -56,7 +56,9 @@ class NetworkControllers:
     def add_service(self, spec: dict[str, Any]) -> SimService:
         namespace, name = str(spec["namespace"]), str(spec["name"])
         ip = spec.get("clusterIP")
-        if ip is None:
+        taken = {s.cluster_ip for s in self.services.values()}
+        while ip is None or (ip in taken and "clusterIP" not in spec):
+            # The next free address: kube-dns's fixed .10 must not be handed to a Service listed after it.
             ip = str(SERVICE_CIDR.network_address + self._next_ip)
             self._next_ip += 1
         ports = [
