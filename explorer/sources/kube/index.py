@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from explorer.model.ids import component_id, node_agent_id, parse_id
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.kube import mapping
 
-__all__ = ["RESOURCES", "ClusterIndex"]
+__all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "settle_heap", "thaw_heap"]
 
 # The watched collections, by the name the source and the index share.
 RESOURCES = ("nodes", "node-leases", "leader-leases", "pods", "pvs", "pvcs", "storageclasses")
@@ -47,16 +48,47 @@ class _PodEntry:
         return self.component.id
 
 
+_pause_lock = threading.Lock()
+_pausers = 0
+_was_enabled = False
+
+
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, doubles the cost."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def collector_paused() -> Iterator[None]:
+    """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, triples the cost.
+
+    Counted, as lists and watches decode in several threads at once: the collector
+    runs again when the last of them is done, if it ran before the first began.
+    """
+    global _pausers, _was_enabled
+    with _pause_lock:
+        if _pausers == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausers += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pausers -= 1
+            if _pausers == 0 and _was_enabled:
+                gc.enable()
+
+
+def settle_heap() -> None:
+    """Keep what a first list left (the index, 150000 pods' components) out of the collector's sweeps.
+
+    Those objects live long and form no cycles; with the collector paused while
+    they were made, its next sweep would trace them all (a second, in whichever
+    thread allocates next), and every full sweep after it again. Frozen, they
+    are still freed by reference counting when a pod goes; `thaw_heap` undoes it.
+    """
+    gc.freeze()
+
+
+def thaw_heap() -> None:
+    """The collector may sweep everything again (a source closes: its threads and queues form cycles)."""
+    gc.unfreeze()
 
 
 class ClusterIndex:
@@ -89,21 +121,34 @@ class ClusterIndex:
 
     def apply_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[ComponentChange]:
         dirty: set[str] = set()
-        with _collector_paused():
+        with collector_paused():
             for resource, kind, obj in events:
                 self._apply(resource, kind, obj, dirty)
             return self._refresh(dirty)
 
     def replace(self, resource: str, items: Iterable[dict[str, Any]]) -> list[ComponentChange]:
         """A fresh list of a whole collection (the first list, or a relist after 410 Gone)."""
+        return self.replace_pages([(resource, items)], (resource,))
+
+    def replace_pages(
+        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]
+    ) -> list[ComponentChange]:
+        """Fresh lists of `resources`, their pages arriving as they are read, interleaved.
+
+        Each page is mapped as it comes and can then be dropped: a 150000-pod list
+        is never held whole. What a collection's pages did not name is gone.
+        """
         dirty: set[str] = set()
-        seen: set[Any] = set()
-        with _collector_paused():
-            for obj in items:
-                seen.add(self._key(resource, obj))
-                self._apply(resource, "ADDED", obj, dirty)
-            for key in [k for k in self._keys(resource) if k not in seen]:
-                self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+        seen: dict[str, set[Any]] = {resource: set() for resource in resources}
+        with collector_paused():
+            for resource, items in pages:
+                keys = seen[resource]
+                for obj in items:
+                    keys.add(self._key(resource, obj))
+                    self._apply(resource, "ADDED", obj, dirty)
+            for resource, keys in seen.items():
+                for key in [k for k in self._keys(resource) if k not in keys]:
+                    self._apply(resource, "DELETED", self._stub(resource, key), dirty)
             return self._refresh(dirty)
 
     def tick(self) -> list[ComponentChange]:

@@ -17,7 +17,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from explorer.model import Change, ClusterState, Event
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Contexts, Source, SourceError, SourceOptions
 from explorer.sources.kube import client as kube
-from explorer.sources.kube.index import RESOURCES, ClusterIndex
+from explorer.sources.kube.index import RESOURCES, ClusterIndex, settle_heap, thaw_heap
 from explorer.sources.kube.mapping import map_event
 
 __all__ = ["KubeSource"]
@@ -38,6 +38,18 @@ log = logging.getLogger(__name__)
 RECENT_EVENTS = 20
 # The most changes handed to the hub (and so to the channel layer) in one batch.
 BATCH_LIMIT = 2000
+# Decoded list pages waiting to be mapped: reading runs ahead of mapping by this much at most.
+PAGES_IN_FLIGHT = 8
+
+
+class _Abandoned(Exception):
+    """The first load stopped (another collection's list failed): a reader drops what it read."""
+
+
+class _ListFailed(Exception):
+    def __init__(self, name: str, error: Exception):
+        super().__init__(name)
+        self.name, self.error = name, error
 
 
 class KubeSource(Source):
@@ -73,6 +85,8 @@ class KubeSource(Source):
         self._threads: list[threading.Thread] = []
         self._watches: dict[str, kube.RawWatch] = {}
         self._down: dict[str, str] = {}  # collection -> why it cannot be read now
+        # The first lists' progress while start() reads them (replaced whole, never changed in place).
+        self._loading: dict[str, int] | None = None
 
     # -- the Source interface -----------------------------------------------------------
 
@@ -87,19 +101,19 @@ class KubeSource(Source):
 
     async def start(self) -> ClusterState:
         self._loop = asyncio.get_running_loop()
-        self._api, cluster = await asyncio.to_thread(kube.connect, self.kubeconfig, self.context)
-        self._host = self._api.configuration.host
-        self.index.cluster = cluster
         names = [*RESOURCES, "events"]
-        results = await asyncio.gather(*(asyncio.to_thread(self._list, n) for n in names), return_exceptions=True)
-        for name, result in zip(names, results, strict=True):
-            if isinstance(result, BaseException):
-                self._api.close()
-                raise SourceError(kube.explain(result, name, "list", self._host))
-        lists = dict(zip(names, results, strict=True))
-        # Mapping a large cluster takes seconds: off the event loop, like the reading.
-        state, recent = await asyncio.to_thread(self._first_state, lists)  # type: ignore[arg-type]
-        versions = {name: version for name, (_, version) in lists.items()}  # type: ignore[misc]
+        self._loading = {"collections": len(names), "listed": 0, "objects": 0}
+        try:
+            self._api, cluster = await asyncio.to_thread(kube.connect, self.kubeconfig, self.context)
+            self._host = self._api.configuration.host
+            self.index.cluster = cluster
+            # Read and mapped page by page, off the event loop: a large cluster takes seconds.
+            state, recent, versions = await asyncio.to_thread(self._first_load, names)
+        except _ListFailed as failure:
+            self._api.close()
+            raise SourceError(kube.explain(failure.error, failure.name, "list", self._host)) from None
+        finally:
+            self._loading = None
         for name in names:
             self._spawn(f"watch-{name}", self._watch_loop, name, versions[name])
         self._spawn("kube-index", self._index_loop)
@@ -110,17 +124,70 @@ class KubeSource(Source):
             self._out.put_nowait([map_event(e, now) for e in recent])
         return state
 
-    def _first_state(
-        self, lists: dict[str, tuple[list[dict[str, Any]], str]]
-    ) -> tuple[ClusterState, list[dict[str, Any]]]:
-        for name, (items, _) in lists.items():
-            if name != "events":
-                self.index.replace(name, items)
+    def loading(self) -> dict[str, int] | None:
+        """While start() reads the first lists: collections listed of how many, and objects read so far."""
+        progress = self._loading
+        return dict(progress) if progress is not None else None
+
+    def _first_load(self, names: list[str]) -> tuple[ClusterState, list[dict[str, Any]], dict[str, str]]:
+        """Every collection listed at once, each page mapped as it arrives; (state, newest events, versions).
+
+        One thread per collection reads and decodes its pages; this one maps them
+        into the index as they come, so a 150000-pod list is never held whole.
+        """
+        arrived: queue.Queue[tuple[str, str, Any]] = queue.Queue(maxsize=PAGES_IN_FLIGHT)
+        abort = threading.Event()
+        versions: dict[str, str] = {}
+        events: list[dict[str, Any]] = []
+
+        def hand(item: tuple[str, str, Any]) -> None:
+            while not abort.is_set():
+                with contextlib.suppress(queue.Full):
+                    arrived.put(item, timeout=0.1)
+                    return
+            raise _Abandoned
+
+        def read(name: str) -> None:
+            try:
+                versions[name] = self._list_pages(name, lambda items: hand(("page", name, items)))
+                hand(("done", name, None))
+            except _Abandoned:
+                pass
+            except Exception as error:
+                with contextlib.suppress(_Abandoned):
+                    hand(("failed", name, error))
+
+        def pages() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+            remaining = set(names)
+            while remaining:
+                what, name, payload = arrived.get()
+                if what == "failed":
+                    raise _ListFailed(name, payload)
+                if what == "done":
+                    remaining.discard(name)
+                    self._loading = {**(self._loading or {}), "listed": len(names) - len(remaining)}
+                    continue
+                if self._loading is not None:
+                    self._loading = {**self._loading, "objects": self._loading["objects"] + len(payload)}
+                if name == "events":
+                    events.extend(payload)
+                else:
+                    yield name, payload
+
+        readers = [threading.Thread(target=read, args=(n,), name=f"list-{n}", daemon=True) for n in names]
+        for reader in readers:
+            reader.start()
+        try:
+            self.index.replace_pages(pages(), RESOURCES)
+        finally:
+            abort.set()
         self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
         if self.index.managed:
             self.index.set_health_checks(*self._read_health())
-        recent = sorted(lists["events"][0], key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
-        return self.index.state(), recent
+        recent = sorted(events, key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
+        state = self.index.state()
+        settle_heap()
+        return state, recent, versions
 
     async def changes(self) -> AsyncIterator[list[Change]]:
         while True:
@@ -137,6 +204,7 @@ class KubeSource(Source):
             await asyncio.sleep(0.05)
         if self._api is not None:
             self._api.close()
+        thaw_heap()
 
     # -- threads --------------------------------------------------------------------
 
@@ -148,17 +216,22 @@ class KubeSource(Source):
     def _now_text(self) -> str:
         return iso_timestamp(self._clock())
 
-    def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
-        """A whole collection, a page at a time: (items, the list's resourceVersion)."""
-        items: list[dict[str, Any]] = []
+    def _list_pages(self, name: str, take: Callable[[list[dict[str, Any]]], None]) -> str:
+        """A whole collection, a page at a time, each page's items handed to `take`; the list's resourceVersion."""
         cont: str | None = None
         while True:
             page = kube.list_page(self._api, name, cont, self.page_size)
-            items.extend(page.get("items") or [])
+            take(page.get("items") or [])
             meta = page.get("metadata") or {}
             cont = meta.get("continue")
             if not cont:
-                return items, str(meta.get("resourceVersion") or "")
+                return str(meta.get("resourceVersion") or "")
+
+    def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
+        """A whole collection (a relist after 410 Gone): (items, the list's resourceVersion)."""
+        items: list[dict[str, Any]] = []
+        version = self._list_pages(name, items.extend)
+        return items, version
 
     def _pause(self, attempt: int) -> None:
         base, cap = self.backoff
@@ -177,7 +250,7 @@ class KubeSource(Source):
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
                     self._inbox.put(("up", name))
-                w = kube.RawWatch()
+                w = kube.RawWatch(name)
                 self._watches[name] = w
                 w.resource_version = version
                 stream = w.stream(
