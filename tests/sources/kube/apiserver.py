@@ -74,6 +74,8 @@ class FakeApiServer:
         self.forbidden: set[str] = set()
         self.token = TOKEN
         self.readyz_ok = True
+        # Seconds each list page takes to answer, as a large cluster's lists do.
+        self.list_delay = 0.0
         self.tls = tls
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -273,6 +275,8 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 self._list(name, query)
 
         def _list(self, name: str, query: dict[str, str]) -> None:
+            if api.list_delay:
+                time.sleep(api.list_delay)
             with api.lock:
                 items = [copy.deepcopy(o) for _, o in sorted(api.collections[name].items.items())]
                 version = str(api.version)
