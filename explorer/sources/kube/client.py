@@ -93,23 +93,21 @@ class RawWatch(watch.Watch):
 
     The stream, its ERROR and 410 handling and the resourceVersion it tracks
     (bookmarks included) are the client's; only the per-event deserialisation
-    is replaced: not the client's models (about 2 ms a pod, a ceiling of 500
-    events a second per watch), but `decode`'s slim shapes of the collection.
+    is replaced. Not the client's models (about 2 ms a pod, a ceiling of 500
+    events a second per watch): each event's head only (`decode.decode_watch_head`),
+    its line kept in `line` for the index's thread to decode whole where it maps it.
     """
-
-    def __init__(self, collection: str, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.collection = collection
 
     def unmarshal_event(self, data: str, return_type: Any) -> dict[str, Any] | None:
         if not data or data.isspace():
             return None
-        event = decode.decode_event(self.collection, data)
+        event = decode.decode_watch_head(data)
         if event is None:
             return None
         event["raw_object"] = event["object"]
+        event["line"] = data
         if event["type"] != "ERROR":
-            version = (event["object"].get("metadata") or {}).get("resourceVersion")
+            version = event["object"]["metadata"]["resourceVersion"]
             if version:
                 self.resource_version = version
         return event

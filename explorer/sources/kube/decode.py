@@ -18,7 +18,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 import msgspec
 
-__all__ = ["DecodeError", "decode_event", "decode_list", "decode_object"]
+__all__ = ["DecodeError", "decode_list", "decode_object", "decode_watch_head", "decode_watched"]
 
 DecodeError = msgspec.DecodeError
 
@@ -285,15 +285,33 @@ SHAPES: dict[str, type] = {
 _ListMetadata = TypedDict("_ListMetadata", {"resourceVersion": str | None, "continue": str | None}, total=False)
 
 
-class _Event(msgspec.Struct):
-    type: str
-    # Decoded once the type is known: an ERROR carries a Status, not the watched kind.
-    object: msgspec.Raw
-
-
 class _List(TypedDict, Generic[T], total=False):
     metadata: _ListMetadata | None
     items: list[T] | None
+
+
+class _Watched(TypedDict, Generic[T], total=False):
+    type: str
+    object: T
+
+
+# A watch line's head: what the watch itself needs (the event's type, the resourceVersion to
+# resume from, an ERROR's Status), read without building the object. Structs without GC tracking.
+class _HeadMetadata(msgspec.Struct, gc=False):
+    resourceVersion: str | None = None
+
+
+class _HeadObject(msgspec.Struct, gc=False):
+    metadata: _HeadMetadata | None = None
+    # An ERROR event's object is a Status.
+    code: int | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+class _Head(msgspec.Struct, gc=False):
+    type: str
+    object: _HeadObject
 
 
 # Typed as Any: what they give is plain dicts and lists, which the mapping reads.
@@ -302,8 +320,11 @@ _LISTS: dict[str, msgspec.json.Decoder[Any]] = {
     for name, shape in SHAPES.items()
 }
 _OBJECTS: dict[str, msgspec.json.Decoder[Any]] = {name: msgspec.json.Decoder(shape) for name, shape in SHAPES.items()}
-_EVENT = msgspec.json.Decoder(_Event)
-_ANY = msgspec.json.Decoder()
+_WATCHED: dict[str, msgspec.json.Decoder[Any]] = {
+    name: msgspec.json.Decoder(_Watched[shape])  # type: ignore[valid-type]
+    for name, shape in SHAPES.items()
+}
+_HEAD = msgspec.json.Decoder(_Head)
 
 
 def decode_list(collection: str, body: bytes | str) -> dict[str, Any]:
@@ -318,14 +339,26 @@ def decode_object(collection: str, body: bytes | str) -> dict[str, Any]:
     return obj
 
 
-def decode_event(collection: str, line: bytes | str) -> dict[str, Any] | None:
-    """A watch line: {"type", "object"}; an ERROR's object whole (a Status); None when the line is not an event."""
+def decode_watch_head(line: bytes | str) -> dict[str, Any] | None:
+    """A watch line's {"type", "object"}, the object only as far as the watch reads it; None when not an event.
+
+    The object is {"metadata": {"resourceVersion"}}, or for an ERROR its Status's
+    code, reason and message (what the client turns into an ApiException, 410 Gone included).
+    The whole object is decoded later, with `decode_watched`, where it is mapped.
+    """
     try:
-        event = _EVENT.decode(line)
-        shape: msgspec.json.Decoder[Any] = _ANY if event.type == "ERROR" else _OBJECTS[collection]
-        obj = shape.decode(event.object)
+        head = _HEAD.decode(line)
     except msgspec.DecodeError:  # includes a wrong shape (ValidationError)
         return None
-    if not isinstance(obj, dict):
-        return None
-    return {"type": event.type, "object": obj}
+    obj = head.object
+    if head.type == "ERROR":
+        return {"type": head.type, "object": {"code": obj.code, "reason": obj.reason, "message": obj.message}}
+    version = obj.metadata.resourceVersion if obj.metadata else None
+    return {"type": head.type, "object": {"metadata": {"resourceVersion": version}}}
+
+
+def decode_watched(collection: str, line: bytes | str) -> dict[str, Any]:
+    """The object of a watch line whose head was read, slimmed to what the mapping reads. DecodeError if malformed."""
+    event: dict[str, Any] = _WATCHED[collection].decode(line)
+    obj: dict[str, Any] = event.get("object") or {}
+    return obj

@@ -23,7 +23,7 @@ from explorer.model.ids import component_id, node_agent_id, parse_id
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.kube import mapping
 
-__all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "settle_heap", "thaw_heap"]
+__all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "thaw_heap"]
 
 # The watched collections, by the name the source and the index share.
 RESOURCES = ("nodes", "node-leases", "leader-leases", "pods", "pvs", "pvcs", "storageclasses")
@@ -51,16 +51,22 @@ class _PodEntry:
 _pause_lock = threading.Lock()
 _pausers = 0
 _was_enabled = False
+_settle = False
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(settle: bool = False) -> Iterator[None]:
     """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, triples the cost.
 
     Counted, as lists and watches decode in several threads at once: the collector
     runs again when the last of them is done, if it ran before the first began.
+    With `settle`, what the pause left alive (a first list's index) is frozen out
+    of the collector's sweeps first: unfrozen, its next sweeps would trace those
+    millions of objects three times over (about a second at 150000 pods) and every
+    full sweep after. Frozen objects are still freed by reference counting when a
+    pod goes; `thaw_heap` undoes it.
     """
-    global _pausers, _was_enabled
+    global _pausers, _was_enabled, _settle
     with _pause_lock:
         if _pausers == 0:
             _was_enabled = gc.isenabled()
@@ -71,19 +77,13 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _pause_lock:
             _pausers -= 1
-            if _pausers == 0 and _was_enabled:
-                gc.enable()
-
-
-def settle_heap() -> None:
-    """Keep what a first list left (the index, 150000 pods' components) out of the collector's sweeps.
-
-    Those objects live long and form no cycles; with the collector paused while
-    they were made, its next sweep would trace them all (a second, in whichever
-    thread allocates next), and every full sweep after it again. Frozen, they
-    are still freed by reference counting when a pod goes; `thaw_heap` undoes it.
-    """
-    gc.freeze()
+            _settle = _settle or settle
+            if _pausers == 0:
+                if _settle:
+                    gc.freeze()
+                    _settle = False
+                if _was_enabled:
+                    gc.enable()
 
 
 def thaw_heap() -> None:
@@ -131,16 +131,17 @@ class ClusterIndex:
         return self.replace_pages([(resource, items)], (resource,))
 
     def replace_pages(
-        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]
+        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str], settle: bool = False
     ) -> list[ComponentChange]:
         """Fresh lists of `resources`, their pages arriving as they are read, interleaved.
 
         Each page is mapped as it comes and can then be dropped: a 150000-pod list
         is never held whole. What a collection's pages did not name is gone.
+        `settle` (the first lists): what they leave is kept out of the collector's sweeps.
         """
         dirty: set[str] = set()
         seen: dict[str, set[Any]] = {resource: set() for resource in resources}
-        with collector_paused():
+        with collector_paused(settle):
             for resource, items in pages:
                 keys = seen[resource]
                 for obj in items:

@@ -17,7 +17,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,8 @@ from explorer.model import Change, ClusterState, Event
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Contexts, Source, SourceError, SourceOptions
 from explorer.sources.kube import client as kube
-from explorer.sources.kube.index import RESOURCES, ClusterIndex, settle_heap, thaw_heap
+from explorer.sources.kube import decode
+from explorer.sources.kube.index import RESOURCES, ClusterIndex, thaw_heap
 from explorer.sources.kube.mapping import map_event
 
 __all__ = ["KubeSource"]
@@ -178,16 +179,14 @@ class KubeSource(Source):
         for reader in readers:
             reader.start()
         try:
-            self.index.replace_pages(pages(), RESOURCES)
+            self.index.replace_pages(pages(), RESOURCES, settle=True)
         finally:
             abort.set()
         self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
         if self.index.managed:
             self.index.set_health_checks(*self._read_health())
         recent = sorted(events, key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
-        state = self.index.state()
-        settle_heap()
-        return state, recent, versions
+        return self.index.state(), recent, versions
 
     async def changes(self) -> AsyncIterator[list[Change]]:
         while True:
@@ -250,7 +249,7 @@ class KubeSource(Source):
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
                     self._inbox.put(("up", name))
-                w = kube.RawWatch(name)
+                w = kube.RawWatch()
                 self._watches[name] = w
                 w.resource_version = version
                 stream = w.stream(
@@ -266,9 +265,9 @@ class KubeSource(Source):
                     if kind == "BOOKMARK":
                         version = w.resource_version or version
                         continue
-                    obj = event["raw_object"]
-                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
-                    self._inbox.put(("event", name, kind, obj))
+                    version = event["raw_object"]["metadata"]["resourceVersion"] or version
+                    # Decoded whole in the index's thread, where it is mapped and dropped at once.
+                    self._inbox.put(("event", name, kind, event["line"]))
                 # The server ended the watch (its timeout, or a dropped connection): resume where it stopped.
             except ApiException as error:
                 if error.status == 410:
@@ -336,11 +335,11 @@ class KubeSource(Source):
 
     def _digest(self, items: list[tuple[Any, ...]]) -> list[Change]:
         changes: list[Change] = []
-        pending: list[tuple[str, str, dict[str, Any]]] = []
+        pending: list[tuple[str, str, str]] = []
 
         def flush() -> None:
             if pending:
-                changes.extend(self.index.apply_many(pending))
+                changes.extend(self.index.apply_many(_decoded(pending)))
                 pending.clear()
 
         now = self._now_text()
@@ -352,7 +351,7 @@ class KubeSource(Source):
             flush()
             if what == "event":
                 if item[2] in ("ADDED", "MODIFIED"):
-                    changes.append(map_event(item[3], now))
+                    changes.extend(map_event(obj, now) for _, _, obj in _decoded([item[1:]]))
             elif what == "relist":
                 if item[1] != "events":
                     changes.extend(self.index.replace(item[1], item[2]))
@@ -371,3 +370,12 @@ class KubeSource(Source):
                 changes.extend(self.index.set_health_checks(*item[1:]))
         flush()
         return changes
+
+
+def _decoded(events: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Watch lines (collection, type, line) as (collection, type, object); a line that does not decode is logged."""
+    for name, kind, line in events:
+        try:
+            yield name, kind, decode.decode_watched(name, line)
+        except decode.DecodeError as error:
+            log.warning("a %s watch event does not decode, and is skipped: %s", name, error)

@@ -149,7 +149,7 @@ def test_a_megabyte_message_is_decoded_whole_and_still_capped_by_the_model():
 
 def test_a_watch_error_keeps_the_status_the_client_reads_for_410():
     line = raw("watch/watch-error-410-expired.jsonl").decode().strip()
-    event = decode.decode_event("pods", line)
+    event = decode.decode_watch_head(line)
     assert event is not None
     assert event["type"] == "ERROR"
     assert event["object"]["code"] == 410
@@ -157,25 +157,37 @@ def test_a_watch_error_keeps_the_status_the_client_reads_for_410():
     assert "too old resource version" in event["object"]["message"]
 
 
-def test_watch_events_of_each_kind_carry_their_slim_object_and_resource_version():
-    for collection, fixture in LISTS:
-        obj = json.loads(raw(fixture))["items"][0]
-        line = json.dumps({"type": "MODIFIED", "object": obj})
-        event = decode.decode_event(collection, line)
-        assert event is not None
-        assert event["type"] == "MODIFIED"
-        assert event["object"]["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
-        assert "managedFields" not in event["object"]["metadata"]
-    bookmark = decode.decode_event(
-        "pods", '{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"12"}}}'
+@pytest.mark.parametrize(("collection", "fixture"), LISTS, ids=[f for _, f in LISTS])
+def test_watch_events_of_each_kind_give_their_version_then_their_slim_object(collection, fixture):
+    full = json.loads(raw(fixture))["items"][0]
+    line = json.dumps({"type": "MODIFIED", "object": full})
+    head = decode.decode_watch_head(line)
+    assert head == {
+        "type": "MODIFIED",
+        "object": {"metadata": {"resourceVersion": full["metadata"]["resourceVersion"]}},
+    }
+    obj = decode.decode_watched(collection, line)
+    assert obj == decode.decode_object(collection, json.dumps(full))
+    assert "managedFields" not in obj["metadata"]
+    if collection == "events":
+        assert mapping.map_event(obj, "t") == mapping.map_event(full, "t")
+    else:
+        around = {} if "lease" not in collection else {name: json.loads(raw(f))["items"] for name, f in KIND_AROUND}
+        assert indexed({**around, collection: [obj]}).components == indexed({**around, collection: [full]}).components
+
+
+def test_a_bookmark_gives_its_version():
+    bookmark = decode.decode_watch_head(
+        '{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"12"}}}'
     )
     assert bookmark == {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "12"}}}
 
 
 def test_lines_that_are_not_events_are_dropped():
-    assert decode.decode_event("pods", "not json") is None
-    assert decode.decode_event("pods", '{"type": "ADDED"}') is None
-    assert decode.decode_event("pods", '{"type": "ADDED", "object": {"spec": {"nodeName": 5}}}') is None
+    assert decode.decode_watch_head("not json") is None
+    assert decode.decode_watch_head('{"type": "ADDED"}') is None
+    with pytest.raises(decode.DecodeError, match=r"nodeName"):
+        decode.decode_watched("pods", '{"type": "ADDED", "object": {"spec": {"nodeName": 5}}}')
 
 
 def test_an_object_of_the_wrong_shape_is_a_decode_error_naming_where():
