@@ -131,26 +131,39 @@ class ClusterIndex:
         return self.replace_pages([(resource, items)], (resource,))
 
     def replace_pages(
-        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str], settle: bool = False
+        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]
     ) -> list[ComponentChange]:
         """Fresh lists of `resources`, their pages arriving as they are read, interleaved.
 
         Each page is mapped as it comes and can then be dropped: a 150000-pod list
         is never held whole. What a collection's pages did not name is gone.
-        `settle` (the first lists): what they leave is kept out of the collector's sweeps.
         """
+        with collector_paused():
+            return self._refresh(self._take_pages(pages, resources))
+
+    def load(self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]) -> ClusterState:
+        """The first lists, as `replace_pages` takes them: the state they add up to, with no changes to report.
+
+        What they leave lives long and forms no cycles: it is kept out of the collector's sweeps.
+        """
+        with collector_paused(settle=True):
+            self._refresh(self._take_pages(pages, resources), report=False)
+        return self.state()
+
+    def _take_pages(self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]) -> set[str]:
         dirty: set[str] = set()
-        seen: dict[str, set[Any]] = {resource: set() for resource in resources}
-        with collector_paused(settle):
-            for resource, items in pages:
-                keys = seen[resource]
-                for obj in items:
+        # Only a collection the index already holds can have lost something (a relist, not the first list).
+        seen: dict[str, set[Any]] = {resource: set() for resource in resources if self._keys(resource)}
+        for resource, items in pages:
+            keys = seen.get(resource)
+            for obj in items:
+                if keys is not None:
                     keys.add(self._key(resource, obj))
-                    self._apply(resource, "ADDED", obj, dirty)
-            for resource, keys in seen.items():
-                for key in [k for k in self._keys(resource) if k not in keys]:
-                    self._apply(resource, "DELETED", self._stub(resource, key), dirty)
-            return self._refresh(dirty)
+                self._apply(resource, "ADDED", obj, dirty)
+        for resource, keys in seen.items():
+            for key in [k for k in self._keys(resource) if k not in keys]:
+                self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+        return dirty
 
     def tick(self) -> list[ComponentChange]:
         """Re-read what depends on the clock: node Leases and leader Leases that stop being renewed."""
@@ -357,10 +370,11 @@ class ClusterIndex:
         )
         return c.with_(health=Health.UNKNOWN, detail={**detail, "why": why})
 
-    def _refresh(self, dirty: set[str]) -> list[ComponentChange]:
+    def _refresh(self, dirty: set[str], report: bool = True) -> list[ComponentChange]:
+        """Recompute the dirty components; the changes in id order (none made when not to `report`)."""
         now = iso_timestamp(self.clock())
         changes: list[ComponentChange] = []
-        for cid in sorted(dirty):
+        for cid in sorted(dirty) if report else dirty:
             new = self._compute(cid)
             if new is not None and self.unreachable:
                 new = new.with_(health=Health.UNKNOWN, detail={**new.detail, "why": self.unreachable})
@@ -370,11 +384,14 @@ class ClusterIndex:
             if new is None:
                 if old is not None:
                     del self.components[cid]
-                    changes.append(ComponentChange(ChangeType.REMOVED, old, now))
+                    if report:
+                        changes.append(ComponentChange(ChangeType.REMOVED, old, now))
             elif old is None:
                 self.components[cid] = new
-                changes.append(ComponentChange(ChangeType.ADDED, new, now))
+                if report:
+                    changes.append(ComponentChange(ChangeType.ADDED, new, now))
             elif old != new:
                 self.components[cid] = new
-                changes.append(ComponentChange(ChangeType.UPDATED, new, now))
+                if report:
+                    changes.append(ComponentChange(ChangeType.UPDATED, new, now))
         return changes

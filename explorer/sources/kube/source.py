@@ -179,7 +179,7 @@ class KubeSource(Source):
         for reader in readers:
             reader.start()
         try:
-            self.index.replace_pages(pages(), RESOURCES, settle=True)
+            self.index.load(pages(), RESOURCES)
         finally:
             abort.set()
         self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
