@@ -168,7 +168,11 @@ class EmbeddedRuntime:
         self._forward()
 
     async def _finish_loading(self, starting: asyncio.Future[None]) -> None:
-        await self._await_start(starting)
+        try:
+            await self._await_start(starting)
+        except Exception:  # the page keeps serving, and says so
+            log.exception("starting the cluster source failed")
+            self.error = "the cluster source could not start; see the server log"
         # Every open page holds the empty picture it was served with: each socket sends the new snapshot.
         self.fanout.hub_changed(True, None, resync=True)
 
