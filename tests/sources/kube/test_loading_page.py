@@ -50,11 +50,13 @@ class Explorer:
 
     def stop(self) -> None:
         self.web.stop()
-        if self.hub is not None:
-            self.hub.result(timeout=60).stop()
-        if self.redis is not None:
-            self.redis.stop()
-        self.pool.shutdown()
+        try:
+            if self.hub is not None:
+                self.hub.result(timeout=60).stop()
+        finally:
+            if self.redis is not None:
+                self.redis.stop()
+            self.pool.shutdown()
 
 
 @pytest.mark.browser
