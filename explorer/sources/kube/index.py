@@ -110,6 +110,8 @@ class ClusterIndex:
         self.doubt_since: str = ""
         self.doubt_why: str = ""
         self.components: dict[str, Component] = {}
+        # Collection -> the keys its relist's pages named so far.
+        self._relisting: dict[str, set[Any]] = {}
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -149,6 +151,28 @@ class ClusterIndex:
         with collector_paused(settle=True):
             self._refresh(self._take_pages(pages, resources), report=False)
         return self.state()
+
+    def begin_relist(self, resource: str) -> None:
+        """A relist of `resource` (after 410 Gone) starts: its pages follow, then `end_relist`."""
+        self._relisting[resource] = set()
+
+    def relist_page(self, resource: str, items: Iterable[dict[str, Any]]) -> list[ComponentChange]:
+        """One page of a relist, mapped at once: what it holds is added or updated."""
+        dirty: set[str] = set()
+        seen = self._relisting.setdefault(resource, set())
+        with collector_paused():
+            for obj in items:
+                seen.add(self._key(resource, obj))
+                self._apply(resource, "ADDED", obj, dirty)
+            return self._refresh(dirty)
+
+    def end_relist(self, resource: str) -> list[ComponentChange]:
+        """The relist's last page came: what none of its pages named is gone."""
+        seen = self._relisting.pop(resource, set())
+        dirty: set[str] = set()
+        for key in [k for k in self._keys(resource) if k not in seen]:
+            self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+        return self._refresh(dirty)
 
     def _take_pages(self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]) -> set[str]:
         dirty: set[str] = set()

@@ -226,12 +226,6 @@ class KubeSource(Source):
             if not cont:
                 return str(meta.get("resourceVersion") or "")
 
-    def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
-        """A whole collection (a relist after 410 Gone): (items, the list's resourceVersion)."""
-        items: list[dict[str, Any]] = []
-        version = self._list_pages(name, items.extend)
-        return items, version
-
     def _pause(self, attempt: int) -> None:
         base, cap = self.backoff
         # Full jitter: many explorers reconnecting at once do not arrive together.
@@ -243,8 +237,10 @@ class KubeSource(Source):
         while not self._stop.is_set():
             try:
                 if version is None:
-                    items, version = self._list(name)
-                    self._inbox.put(("relist", name, items))
+                    # Page by page, as the first list: a relisted collection is never held whole.
+                    self._inbox.put(("relist-begin", name))
+                    version = self._list_pages(name, lambda items: self._inbox.put(("relist-page", name, items)))
+                    self._inbox.put(("relist-end", name))
                     self._inbox.put(("up", name))
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
@@ -352,9 +348,13 @@ class KubeSource(Source):
             if what == "event":
                 if item[2] in ("ADDED", "MODIFIED"):
                     changes.extend(map_event(obj, now) for _, _, obj in _decoded([item[1:]]))
-            elif what == "relist":
-                if item[1] != "events":
-                    changes.extend(self.index.replace(item[1], item[2]))
+            elif what.startswith("relist-") and item[1] != "events":
+                if what == "relist-begin":
+                    self.index.begin_relist(item[1])
+                elif what == "relist-page":
+                    changes.extend(self.index.relist_page(item[1], item[2]))
+                else:
+                    changes.extend(self.index.end_relist(item[1]))
             elif what == "down":
                 # The first reason stands until it recovers: re-marking 150000 components per retry is waste.
                 if not self.index.unreachable:

@@ -8,7 +8,7 @@ import pytest
 
 from explorer.sources.base import SourceError
 from tests.sources.kube.apiserver import FakeApiServer, load
-from tests.sources.kube.test_source import make_source, seed_kind_cluster
+from tests.sources.kube.test_source import component, make_source, seed_kind_cluster, until
 
 
 @pytest.fixture
@@ -60,3 +60,29 @@ async def test_a_list_that_does_not_decode_says_which_and_where(api, tmp_path):
     assert "pods at the cluster scope" in message
     assert "restartCount" in message
     assert source.loading() is None
+
+
+def pages_read(api: FakeApiServer) -> list[str]:
+    return [p for _, p in api.requests if p.startswith("/api/v1/pods") and "continue=" in p]
+
+
+async def test_a_relist_in_many_pages_drops_only_what_went_away(api, tmp_path):
+    source = make_source(api.kubeconfig(tmp_path / "config"), page_size=2)
+    state = await source.start()
+    stream = source.changes()
+    try:
+        gone = "pod/kube-system/coredns-558bd4d5db-vzb6x"
+        kept = "pod/kube-system/coredns-558bd4d5db-gv559"
+        assert {gone, kept} <= set(state.components)
+        with api.lock:  # deleted while the history was compacted: only a fresh list can tell
+            del api.collections["pods"].items[("kube-system", "coredns-558bd4d5db-vzb6x")]
+            api.version += 1
+            first_list = len(pages_read(api))
+        api.expire("pods")
+        removed = await until(stream, lambda c: component(c, gone))
+        assert removed.type.value == "removed"
+        assert len(pages_read(api)) - first_list >= 3  # the relist came in pages of two, as the first list did
+        assert kept in source.index.components
+        assert gone not in source.index.components
+    finally:
+        await source.close()
