@@ -41,6 +41,8 @@ RECENT_EVENTS = 20
 BATCH_LIMIT = 2000
 # Decoded list pages waiting to be mapped: reading runs ahead of mapping by this much at most.
 PAGES_IN_FLIGHT = 8
+# How long a failed first load waits for its other lists' readers to stop.
+READERS_GRACE = 5.0
 
 
 class _Abandoned(Exception):
@@ -182,6 +184,11 @@ class KubeSource(Source):
             self.index.load(pages(), RESOURCES)
         finally:
             abort.set()
+            # The readers stop at their next page (at once, when all is read): none outlives a failed
+            # start, to die in the middle of a request when the process exits.
+            deadline = time.monotonic() + READERS_GRACE
+            for reader in readers:
+                reader.join(max(0.0, deadline - time.monotonic()))
         self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
         if self.index.managed:
             self.index.set_health_checks(*self._read_health())
