@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
 # How long the first request waits for the source's first picture. A source still reading
 # its lists after that (a large cluster's) has the page served with their progress instead.
-LOADING_GRACE = 1.0
+LOADING_GRACE = 3.0
 
 
 class HubUnavailable(CommandError):
