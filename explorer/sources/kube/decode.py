@@ -3,13 +3,15 @@
 A 150000-pod cluster lists about a gigabyte of JSON; parsing all of it into
 dicts costs seconds of CPU and gigabytes of memory, for the dozen fields per
 pod that `mapping` reads. msgspec decodes straight into the typed shapes below
-and skips everything else without building it. The shapes are TypedDicts, so
-what comes out is plain dicts and lists, read by the mapping exactly as the
-full objects were (the same keys, absent when the object lacks them).
+and skips everything else without building it. The shapes are TypedDicts, not
+Structs: what comes out is plain dicts and lists, read by the mapping exactly
+as the full objects were (the same keys, absent when the object lacks them),
+so the mapping and its tests on the fixtures' JSON stay as they are.
 
-Every leaf may be null (the API writes `eventTime: null`, for one), keys the
-shapes do not name are ignored, and small blocks the mapping tests for
-truthiness (a container's `state`, a node's `capacity`) are kept whole.
+Every leaf may be null (the API writes `eventTime: null`, for one), and keys
+the shapes do not name are ignored. Maps the detail shows whole (a node's
+capacity and labels, a volume's capacity) are kept whole. A value of the wrong
+type (a string where the API has a number) is a DecodeError naming where.
 """
 
 from __future__ import annotations
