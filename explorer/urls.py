@@ -6,7 +6,7 @@ to a command from anyone EXPLORER_CONTROLS does not let drive (explorer.web.acce
 
 from django.urls import include, path, re_path
 
-from explorer.web import dashboard_views, diagram_views, exports, tour_views, views
+from explorer.web import dashboard_views, diagram_views, exports, loading_views, tour_views, views
 from explorer.web.access import drivers_only
 
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     # 503 while the event loop falls behind (explorer.live.looplag), so a liveness probe notices.
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
+    path("api/loading/", loading_views.loading_progress, name="loading"),
     path("tours/", tour_views.tour_list, name="tour-list"),
     path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
     path("follow/start/", tour_views.follow_start, name="follow-start"),

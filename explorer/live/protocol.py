@@ -34,6 +34,7 @@ __all__ = [
     "command_request",
     "contexts_from_message",
     "heartbeat_message",
+    "loading_from_message",
     "reply_message",
 ]
 
@@ -62,9 +63,15 @@ def batch_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def heartbeat_message(
-    hub: str, seq: int, status: dict[str, Any] | None, error: str, contexts: Contexts | None
+    hub: str,
+    seq: int,
+    status: dict[str, Any] | None,
+    error: str,
+    contexts: Contexts | None,
+    loading: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The hub is alive: its run id, seq, the source's control status and error, and its contexts."""
+    """The hub is alive: its run id, seq, the source's control status and error, its contexts, and
+    while the source reads its first picture, how far it got."""
     return {
         "type": "explorer.heartbeat",
         "hub": hub,
@@ -72,7 +79,18 @@ def heartbeat_message(
         "status": status,
         "error": error,
         "contexts": None if contexts is None else {"names": list(contexts.names), "current": contexts.current},
+        "loading": loading,
     }
+
+
+LOADING_KEYS = ("collections", "listed", "objects")
+
+
+def loading_from_message(value: Any) -> dict[str, int] | None:
+    """The first lists' progress a heartbeat carried; None when it carried none (or nothing readable)."""
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), int) for k in LOADING_KEYS):
+        return None
+    return {k: int(value[k]) for k in LOADING_KEYS}
 
 
 def contexts_from_message(value: Any) -> Contexts | None:

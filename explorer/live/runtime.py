@@ -39,6 +39,7 @@ from explorer.live.protocol import (
     batch_message,
     command_request,
     contexts_from_message,
+    loading_from_message,
 )
 from explorer.model import ClusterState
 from explorer.model.timestamps import iso_timestamp
@@ -61,6 +62,9 @@ log = logging.getLogger(__name__)
 
 # How often a cluster source that could not start is tried again.
 RETRY_SECONDS = 3.0
+# How long the first request waits for the source's first picture. A source still reading
+# its lists after that (a large cluster's) has the page served with their progress instead.
+LOADING_GRACE = 3.0
 
 
 class HubUnavailable(CommandError):
@@ -85,6 +89,10 @@ class Runtime(Protocol):
     @property
     def error(self) -> str:
         """Why the cluster shown may be wrong or empty (the source's or the hub's trouble); "" when none."""
+
+    @property
+    def loading(self) -> dict[str, int] | None:
+        """While the source reads its first picture: {"collections", "listed", "objects"}; None otherwise."""
 
     async def start(self) -> None: ...
 
@@ -134,8 +142,21 @@ class EmbeddedRuntime:
     async def start(self) -> None:
         await self.fanout.start()
         self.hub = Hub(configured_source(), self.store, self._publish)
+        starting = asyncio.ensure_future(self.hub.start())
+        while True:
+            done, _ = await asyncio.wait({starting}, timeout=LOADING_GRACE)
+            if done:
+                await self._await_start(starting)
+                return
+            if self.hub.source.loading() is not None:
+                # The page is served now, with the lists' progress; the picture follows as a resync.
+                self._hub_task = asyncio.create_task(self._finish_loading(starting), name="explorer-loading")
+                return
+
+    async def _await_start(self, starting: asyncio.Future[None]) -> None:
+        assert self.hub is not None
         try:
-            await self.hub.start()
+            await starting
         except SourceError as error:
             self.error = str(error)
             log.error("the cluster source could not start: %s", error)
@@ -145,6 +166,19 @@ class EmbeddedRuntime:
                 self._hub_task = asyncio.create_task(self._retry_start(), name="explorer-retry")
             return
         self._forward()
+
+    async def _finish_loading(self, starting: asyncio.Future[None]) -> None:
+        try:
+            await self._await_start(starting)
+        except Exception:  # the page keeps serving, and says so
+            log.exception("starting the cluster source failed")
+            self.error = "the cluster source could not start; see the server log"
+        # Every open page holds the empty picture it was served with: each socket sends the new snapshot.
+        self.fanout.hub_changed(True, None, resync=True)
+
+    @property
+    def loading(self) -> dict[str, int] | None:
+        return self.hub.source.loading() if self.hub and not self._started else None
 
     def _forward(self) -> None:
         self._started = True
@@ -232,6 +266,7 @@ class ScaledOutRuntime:
         # When the hub was last heard of (or, never heard, when this worker started).
         self.stale_since: str | None = iso_timestamp(precision="seconds")
         self._status: dict[str, Any] | None = None
+        self._loading: dict[str, int] | None = None
         self._contexts: Contexts | None = None
         self._source_error = ""
         self._last_beat = 0.0
@@ -264,10 +299,12 @@ class ScaledOutRuntime:
     def _heartbeat(self, message: dict[str, Any]) -> None:
         self._last_beat = time.monotonic()
         self._status = message.get("status")
+        was_loading, self._loading = self._loading is not None, loading_from_message(message.get("loading"))
         self._contexts = contexts_from_message(message.get("contexts"))
         self._source_error = str(message.get("error") or "")
         hub_id = str(message.get("hub"))
-        returned = not self.hub_live or hub_id != self.hub_id
+        # A hub that has just read its first picture stored it: every socket sends it.
+        returned = not self.hub_live or hub_id != self.hub_id or (was_loading and self._loading is None)
         self.hub_id = hub_id
         self.hub_live = True
         self.stale_since = None
@@ -292,6 +329,10 @@ class ScaledOutRuntime:
     async def snapshot(self) -> Snapshot:
         current = await self.store.load()
         return current if current is not None else Snapshot(0, ClusterState())
+
+    @property
+    def loading(self) -> dict[str, int] | None:
+        return self._loading if self.hub_live else None
 
     def sim_status(self) -> dict[str, Any] | None:
         return self._status

@@ -56,7 +56,13 @@ class HubService:
 
     async def run(self, stop: asyncio.Event, on_started: Callable[[], None] | None = None) -> None:
         """Until `stop` is set or the source ends; a source's failure propagates."""
-        await self.hub.start()
+        # Beating while the source reads its first picture: web workers show how far it got.
+        loading = asyncio.create_task(self._beat_while_loading(), name="hub-loading")
+        try:
+            await self.hub.start()
+        finally:
+            loading.cancel()
+            await asyncio.gather(loading, return_exceptions=True)
         self.contexts = await asyncio.to_thread(self.hub.source.contexts)
         if on_started is not None:
             on_started()
@@ -98,8 +104,20 @@ class HubService:
 
     def heartbeat(self) -> dict[str, Any]:
         return heartbeat_message(
-            self.run_id, self.hub.seq, self.hub.source.status(), self.hub.store_error or "", self.contexts
+            self.run_id,
+            self.hub.seq,
+            self.hub.source.status(),
+            self.hub.store_error or "",
+            self.contexts,
+            self.hub.source.loading(),
         )
+
+    async def _beat_while_loading(self) -> None:
+        # Only once the source says it is reading lists: a quick start beats as it always did, after.
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            if self.hub.source.loading() is not None:
+                await self._send_heartbeat()
 
     async def _send_heartbeat(self) -> None:
         try:

@@ -105,6 +105,13 @@ class Source(abc.ABC):
         """The controllable source's status; None when it cannot be driven."""
         return None
 
+    def loading(self) -> dict[str, int] | None:
+        """While start() reads a large cluster: {"collections", "listed", "objects"} so far; None otherwise.
+
+        Called from the event loop while start() is awaited, so it only reads.
+        """
+        return None
+
     async def command(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Carry out a control command and answer the new status."""
         raise CommandError(NO_CONTROLS)

@@ -41,6 +41,7 @@ async def index(request: HttpRequest) -> HttpResponse:
         "sim": runtime.sim_status(),
         "speeds": SPEEDS,
         "source_error": runtime.error,
+        "loading": runtime.loading,
         "summary": health_summary(state),
         **dashboard_context(full_state, namespace),
         "diagram_query": f"?namespace={namespace}" if namespace else "",

@@ -20,10 +20,12 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from explorer.sources.base import SourceError
+from explorer.sources.kube import decode
 
 __all__ = [
     "COLLECTIONS",
     "Collection",
+    "MalformedResponse",
     "RawWatch",
     "connect",
     "explain",
@@ -82,27 +84,30 @@ COLLECTIONS: dict[str, Collection] = {
 }
 
 
+class MalformedResponse(ValueError):
+    """The apiserver answered something that is not the JSON of the collection asked for."""
+
+
 class RawWatch(watch.Watch):
     """kubernetes.watch.Watch, minus the typed model built for every event.
 
     The stream, its ERROR and 410 handling and the resourceVersion it tracks
     (bookmarks included) are the client's; only the per-event deserialisation
-    into models, which the mapping does not read, is skipped: it costs about
-    2 ms a pod, a ceiling of 500 events a second per watch.
+    is replaced. Not the client's models (about 2 ms a pod, a ceiling of 500
+    events a second per watch): each event's head only (`decode.decode_watch_head`),
+    its line kept in `line` for the index's thread to decode whole where it maps it.
     """
 
     def unmarshal_event(self, data: str, return_type: Any) -> dict[str, Any] | None:
         if not data or data.isspace():
             return None
-        try:
-            event = json.loads(data)
-        except json.JSONDecodeError:
-            return None
-        if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+        event = decode.decode_watch_head(data)
+        if event is None:
             return None
         event["raw_object"] = event["object"]
-        if event.get("type") != "ERROR":
-            version = (event["object"].get("metadata") or {}).get("resourceVersion")
+        event["line"] = data
+        if event["type"] != "ERROR":
+            version = event["object"]["metadata"]["resourceVersion"]
             if version:
                 self.resource_version = version
         return event
@@ -154,13 +159,15 @@ def connect(kubeconfig: str = "", context: str = "") -> tuple[client.ApiClient, 
 
 
 def list_page(api_client: client.ApiClient, name: str, cont: str | None, limit: int = 500) -> dict[str, Any]:
-    """One page of a list, parsed straight from JSON (typed models of 150000 pods would be too slow)."""
+    """One page of a list, decoded to what the mapping reads (typed models of 150000 pods would be too slow)."""
     kwargs: dict[str, Any] = {"limit": limit, "_preload_content": False, "_request_timeout": REQUEST_TIMEOUT}
     if cont:
         kwargs["_continue"] = cont
     response = COLLECTIONS[name].call(api_client)(**kwargs)
     try:
-        return json.loads(response.data)
+        return decode.decode_list(name, response.data)
+    except decode.DecodeError as error:
+        raise MalformedResponse(f"its list of {COLLECTIONS[name].describe()} does not decode: {error}") from None
     finally:
         response.release_conn()
 
@@ -192,6 +199,8 @@ def explain(error: BaseException, name: str, verb: str = "list", host: str = "")
                 f"grant get, list and watch on it (deploy/rbac.yaml does). The apiserver said: {server_says}"
             )
         return f"the apiserver{where} answered {error.status} {error.reason} to {verb} {what}: {server_says}"
+    if isinstance(error, MalformedResponse):
+        return f"the apiserver{where} answered what is not Kubernetes JSON: {error}"
     # The client reports a failed connection as an ApiException with status 0, its cause in `reason`.
     reason = getattr(error, "reason", None) or error
     if isinstance(reason, (ssl.SSLError, urllib3.exceptions.SSLError)) or "SSL" in str(reason):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from explorer.model.ids import component_id, node_agent_id, parse_id
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.kube import mapping
 
-__all__ = ["RESOURCES", "ClusterIndex"]
+__all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "thaw_heap"]
 
 # The watched collections, by the name the source and the index share.
 RESOURCES = ("nodes", "node-leases", "leader-leases", "pods", "pvs", "pvcs", "storageclasses")
@@ -47,16 +48,47 @@ class _PodEntry:
         return self.component.id
 
 
+_pause_lock = threading.Lock()
+_pausers = 0
+_was_enabled = False
+_settle = False
+
+
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, doubles the cost."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def collector_paused(settle: bool = False) -> Iterator[None]:
+    """A list of 150000 pods makes objects that never form cycles; tracing them all, repeatedly, triples the cost.
+
+    Counted, as lists and watches decode in several threads at once: the collector
+    runs again when the last of them is done, if it ran before the first began.
+    With `settle`, what the pause left alive (a first list's index) is frozen out
+    of the collector's sweeps first: unfrozen, its next sweeps would trace those
+    millions of objects three times over (about a second at 150000 pods) and every
+    full sweep after. Frozen objects are still freed by reference counting when a
+    pod goes; `thaw_heap` undoes it.
+    """
+    global _pausers, _was_enabled, _settle
+    with _pause_lock:
+        if _pausers == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausers += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pausers -= 1
+            _settle = _settle or settle
+            if _pausers == 0:
+                if _settle:
+                    gc.freeze()
+                    _settle = False
+                if _was_enabled:
+                    gc.enable()
+
+
+def thaw_heap() -> None:
+    """The collector may sweep everything again (a source closes: its threads and queues form cycles)."""
+    gc.unfreeze()
 
 
 class ClusterIndex:
@@ -78,6 +110,8 @@ class ClusterIndex:
         self.doubt_since: str = ""
         self.doubt_why: str = ""
         self.components: dict[str, Component] = {}
+        # Collection -> the keys its relist's pages named so far.
+        self._relisting: dict[str, set[Any]] = {}
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -89,22 +123,71 @@ class ClusterIndex:
 
     def apply_many(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> list[ComponentChange]:
         dirty: set[str] = set()
-        with _collector_paused():
+        with collector_paused():
             for resource, kind, obj in events:
                 self._apply(resource, kind, obj, dirty)
             return self._refresh(dirty)
 
     def replace(self, resource: str, items: Iterable[dict[str, Any]]) -> list[ComponentChange]:
         """A fresh list of a whole collection (the first list, or a relist after 410 Gone)."""
+        return self.replace_pages([(resource, items)], (resource,))
+
+    def replace_pages(
+        self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]
+    ) -> list[ComponentChange]:
+        """Fresh lists of `resources`, their pages arriving as they are read, interleaved.
+
+        Each page is mapped as it comes and can then be dropped: a 150000-pod list
+        is never held whole. What a collection's pages did not name is gone.
+        """
+        with collector_paused():
+            return self._refresh(self._take_pages(pages, resources))
+
+    def load(self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]) -> ClusterState:
+        """The first lists, as `replace_pages` takes them: the state they add up to, with no changes to report.
+
+        What they leave lives long and forms no cycles: it is kept out of the collector's sweeps.
+        """
+        with collector_paused(settle=True):
+            self._refresh(self._take_pages(pages, resources), report=False)
+        return self.state()
+
+    def begin_relist(self, resource: str) -> None:
+        """A relist of `resource` (after 410 Gone) starts: its pages follow, then `end_relist`."""
+        self._relisting[resource] = set()
+
+    def relist_page(self, resource: str, items: Iterable[dict[str, Any]]) -> list[ComponentChange]:
+        """One page of a relist, mapped at once: what it holds is added or updated."""
         dirty: set[str] = set()
-        seen: set[Any] = set()
-        with _collector_paused():
+        seen = self._relisting.setdefault(resource, set())
+        with collector_paused():
             for obj in items:
                 seen.add(self._key(resource, obj))
                 self._apply(resource, "ADDED", obj, dirty)
-            for key in [k for k in self._keys(resource) if k not in seen]:
-                self._apply(resource, "DELETED", self._stub(resource, key), dirty)
             return self._refresh(dirty)
+
+    def end_relist(self, resource: str) -> list[ComponentChange]:
+        """The relist's last page came: what none of its pages named is gone."""
+        seen = self._relisting.pop(resource, set())
+        dirty: set[str] = set()
+        for key in [k for k in self._keys(resource) if k not in seen]:
+            self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+        return self._refresh(dirty)
+
+    def _take_pages(self, pages: Iterable[tuple[str, Iterable[dict[str, Any]]]], resources: Iterable[str]) -> set[str]:
+        dirty: set[str] = set()
+        # Only a collection the index already holds can have lost something (a relist, not the first list).
+        seen: dict[str, set[Any]] = {resource: set() for resource in resources if self._keys(resource)}
+        for resource, items in pages:
+            keys = seen.get(resource)
+            for obj in items:
+                if keys is not None:
+                    keys.add(self._key(resource, obj))
+                self._apply(resource, "ADDED", obj, dirty)
+        for resource, keys in seen.items():
+            for key in [k for k in self._keys(resource) if k not in keys]:
+                self._apply(resource, "DELETED", self._stub(resource, key), dirty)
+        return dirty
 
     def tick(self) -> list[ComponentChange]:
         """Re-read what depends on the clock: node Leases and leader Leases that stop being renewed."""
@@ -311,10 +394,11 @@ class ClusterIndex:
         )
         return c.with_(health=Health.UNKNOWN, detail={**detail, "why": why})
 
-    def _refresh(self, dirty: set[str]) -> list[ComponentChange]:
+    def _refresh(self, dirty: set[str], report: bool = True) -> list[ComponentChange]:
+        """Recompute the dirty components; the changes in id order (none made when not to `report`)."""
         now = iso_timestamp(self.clock())
         changes: list[ComponentChange] = []
-        for cid in sorted(dirty):
+        for cid in sorted(dirty) if report else dirty:
             new = self._compute(cid)
             if new is not None and self.unreachable:
                 new = new.with_(health=Health.UNKNOWN, detail={**new.detail, "why": self.unreachable})
@@ -324,11 +408,14 @@ class ClusterIndex:
             if new is None:
                 if old is not None:
                     del self.components[cid]
-                    changes.append(ComponentChange(ChangeType.REMOVED, old, now))
+                    if report:
+                        changes.append(ComponentChange(ChangeType.REMOVED, old, now))
             elif old is None:
                 self.components[cid] = new
-                changes.append(ComponentChange(ChangeType.ADDED, new, now))
+                if report:
+                    changes.append(ComponentChange(ChangeType.ADDED, new, now))
             elif old != new:
                 self.components[cid] = new
-                changes.append(ComponentChange(ChangeType.UPDATED, new, now))
+                if report:
+                    changes.append(ComponentChange(ChangeType.UPDATED, new, now))
         return changes

@@ -17,7 +17,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,8 @@ from explorer.model import Change, ClusterState, Event
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Contexts, Source, SourceError, SourceOptions
 from explorer.sources.kube import client as kube
-from explorer.sources.kube.index import RESOURCES, ClusterIndex
+from explorer.sources.kube import decode
+from explorer.sources.kube.index import RESOURCES, ClusterIndex, thaw_heap
 from explorer.sources.kube.mapping import map_event
 
 __all__ = ["KubeSource"]
@@ -38,6 +39,20 @@ log = logging.getLogger(__name__)
 RECENT_EVENTS = 20
 # The most changes handed to the hub (and so to the channel layer) in one batch.
 BATCH_LIMIT = 2000
+# Decoded list pages waiting to be mapped: reading runs ahead of mapping by this much at most.
+PAGES_IN_FLIGHT = 8
+# How long a failed first load waits for its other lists' readers to stop.
+READERS_GRACE = 5.0
+
+
+class _Abandoned(Exception):
+    """The first load stopped (another collection's list failed): a reader drops what it read."""
+
+
+class _ListFailed(Exception):
+    def __init__(self, name: str, error: Exception):
+        super().__init__(name)
+        self.name, self.error = name, error
 
 
 class KubeSource(Source):
@@ -73,6 +88,8 @@ class KubeSource(Source):
         self._threads: list[threading.Thread] = []
         self._watches: dict[str, kube.RawWatch] = {}
         self._down: dict[str, str] = {}  # collection -> why it cannot be read now
+        # The first lists' progress while start() reads them (replaced whole, never changed in place).
+        self._loading: dict[str, int] | None = None
 
     # -- the Source interface -----------------------------------------------------------
 
@@ -87,19 +104,19 @@ class KubeSource(Source):
 
     async def start(self) -> ClusterState:
         self._loop = asyncio.get_running_loop()
-        self._api, cluster = await asyncio.to_thread(kube.connect, self.kubeconfig, self.context)
-        self._host = self._api.configuration.host
-        self.index.cluster = cluster
         names = [*RESOURCES, "events"]
-        results = await asyncio.gather(*(asyncio.to_thread(self._list, n) for n in names), return_exceptions=True)
-        for name, result in zip(names, results, strict=True):
-            if isinstance(result, BaseException):
-                self._api.close()
-                raise SourceError(kube.explain(result, name, "list", self._host))
-        lists = dict(zip(names, results, strict=True))
-        # Mapping a large cluster takes seconds: off the event loop, like the reading.
-        state, recent = await asyncio.to_thread(self._first_state, lists)  # type: ignore[arg-type]
-        versions = {name: version for name, (_, version) in lists.items()}  # type: ignore[misc]
+        self._loading = {"collections": len(names), "listed": 0, "objects": 0}
+        try:
+            self._api, cluster = await asyncio.to_thread(kube.connect, self.kubeconfig, self.context)
+            self._host = self._api.configuration.host
+            self.index.cluster = cluster
+            # Read and mapped page by page, off the event loop: a large cluster takes seconds.
+            state, recent, versions = await asyncio.to_thread(self._first_load, names)
+        except _ListFailed as failure:
+            self._api.close()
+            raise SourceError(kube.explain(failure.error, failure.name, "list", self._host)) from None
+        finally:
+            self._loading = None
         for name in names:
             self._spawn(f"watch-{name}", self._watch_loop, name, versions[name])
         self._spawn("kube-index", self._index_loop)
@@ -110,17 +127,73 @@ class KubeSource(Source):
             self._out.put_nowait([map_event(e, now) for e in recent])
         return state
 
-    def _first_state(
-        self, lists: dict[str, tuple[list[dict[str, Any]], str]]
-    ) -> tuple[ClusterState, list[dict[str, Any]]]:
-        for name, (items, _) in lists.items():
-            if name != "events":
-                self.index.replace(name, items)
+    def loading(self) -> dict[str, int] | None:
+        """While start() reads the first lists: collections listed of how many, and objects read so far."""
+        progress = self._loading
+        return dict(progress) if progress is not None else None
+
+    def _first_load(self, names: list[str]) -> tuple[ClusterState, list[dict[str, Any]], dict[str, str]]:
+        """Every collection listed at once, each page mapped as it arrives; (state, newest events, versions).
+
+        One thread per collection reads and decodes its pages; this one maps them
+        into the index as they come, so a 150000-pod list is never held whole.
+        """
+        arrived: queue.Queue[tuple[str, str, Any]] = queue.Queue(maxsize=PAGES_IN_FLIGHT)
+        abort = threading.Event()
+        versions: dict[str, str] = {}
+        events: list[dict[str, Any]] = []
+
+        def hand(item: tuple[str, str, Any]) -> None:
+            while not abort.is_set():
+                with contextlib.suppress(queue.Full):
+                    arrived.put(item, timeout=0.1)
+                    return
+            raise _Abandoned
+
+        def read(name: str) -> None:
+            try:
+                versions[name] = self._list_pages(name, lambda items: hand(("page", name, items)))
+                hand(("done", name, None))
+            except _Abandoned:
+                pass
+            except Exception as error:
+                with contextlib.suppress(_Abandoned):
+                    hand(("failed", name, error))
+
+        def pages() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+            remaining = set(names)
+            while remaining:
+                what, name, payload = arrived.get()
+                if what == "failed":
+                    raise _ListFailed(name, payload)
+                if what == "done":
+                    remaining.discard(name)
+                    self._loading = {**(self._loading or {}), "listed": len(names) - len(remaining)}
+                    continue
+                if self._loading is not None:
+                    self._loading = {**self._loading, "objects": self._loading["objects"] + len(payload)}
+                if name == "events":
+                    events.extend(payload)
+                else:
+                    yield name, payload
+
+        readers = [threading.Thread(target=read, args=(n,), name=f"list-{n}", daemon=True) for n in names]
+        for reader in readers:
+            reader.start()
+        try:
+            self.index.load(pages(), RESOURCES)
+        finally:
+            abort.set()
+            # The readers stop at their next page (at once, when all is read): none outlives a failed
+            # start, to die in the middle of a request when the process exits.
+            deadline = time.monotonic() + READERS_GRACE
+            for reader in readers:
+                reader.join(max(0.0, deadline - time.monotonic()))
         self.index.set_managed(not any(cid.startswith("apiserver/") for cid in self.index.members))
         if self.index.managed:
             self.index.set_health_checks(*self._read_health())
-        recent = sorted(lists["events"][0], key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
-        return self.index.state(), recent
+        recent = sorted(events, key=lambda e: map_event(e, "").time)[-RECENT_EVENTS:]
+        return self.index.state(), recent, versions
 
     async def changes(self) -> AsyncIterator[list[Change]]:
         while True:
@@ -137,6 +210,7 @@ class KubeSource(Source):
             await asyncio.sleep(0.05)
         if self._api is not None:
             self._api.close()
+        thaw_heap()
 
     # -- threads --------------------------------------------------------------------
 
@@ -148,17 +222,16 @@ class KubeSource(Source):
     def _now_text(self) -> str:
         return iso_timestamp(self._clock())
 
-    def _list(self, name: str) -> tuple[list[dict[str, Any]], str]:
-        """A whole collection, a page at a time: (items, the list's resourceVersion)."""
-        items: list[dict[str, Any]] = []
+    def _list_pages(self, name: str, take: Callable[[list[dict[str, Any]]], None]) -> str:
+        """A whole collection, a page at a time, each page's items handed to `take`; the list's resourceVersion."""
         cont: str | None = None
         while True:
             page = kube.list_page(self._api, name, cont, self.page_size)
-            items.extend(page.get("items") or [])
+            take(page.get("items") or [])
             meta = page.get("metadata") or {}
             cont = meta.get("continue")
             if not cont:
-                return items, str(meta.get("resourceVersion") or "")
+                return str(meta.get("resourceVersion") or "")
 
     def _pause(self, attempt: int) -> None:
         base, cap = self.backoff
@@ -171,8 +244,10 @@ class KubeSource(Source):
         while not self._stop.is_set():
             try:
                 if version is None:
-                    items, version = self._list(name)
-                    self._inbox.put(("relist", name, items))
+                    # Page by page, as the first list: a relisted collection is never held whole.
+                    self._inbox.put(("relist-begin", name))
+                    version = self._list_pages(name, lambda items: self._inbox.put(("relist-page", name, items)))
+                    self._inbox.put(("relist-end", name))
                     self._inbox.put(("up", name))
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
@@ -193,9 +268,9 @@ class KubeSource(Source):
                     if kind == "BOOKMARK":
                         version = w.resource_version or version
                         continue
-                    obj = event["raw_object"]
-                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
-                    self._inbox.put(("event", name, kind, obj))
+                    version = event["raw_object"]["metadata"]["resourceVersion"] or version
+                    # Decoded whole in the index's thread, where it is mapped and dropped at once.
+                    self._inbox.put(("event", name, kind, event["line"]))
                 # The server ended the watch (its timeout, or a dropped connection): resume where it stopped.
             except ApiException as error:
                 if error.status == 410:
@@ -263,11 +338,11 @@ class KubeSource(Source):
 
     def _digest(self, items: list[tuple[Any, ...]]) -> list[Change]:
         changes: list[Change] = []
-        pending: list[tuple[str, str, dict[str, Any]]] = []
+        pending: list[tuple[str, str, str]] = []
 
         def flush() -> None:
             if pending:
-                changes.extend(self.index.apply_many(pending))
+                changes.extend(self.index.apply_many(_decoded(pending)))
                 pending.clear()
 
         now = self._now_text()
@@ -279,10 +354,14 @@ class KubeSource(Source):
             flush()
             if what == "event":
                 if item[2] in ("ADDED", "MODIFIED"):
-                    changes.append(map_event(item[3], now))
-            elif what == "relist":
-                if item[1] != "events":
-                    changes.extend(self.index.replace(item[1], item[2]))
+                    changes.extend(map_event(obj, now) for _, _, obj in _decoded([item[1:]]))
+            elif what.startswith("relist-") and item[1] != "events":
+                if what == "relist-begin":
+                    self.index.begin_relist(item[1])
+                elif what == "relist-page":
+                    changes.extend(self.index.relist_page(item[1], item[2]))
+                else:
+                    changes.extend(self.index.end_relist(item[1]))
             elif what == "down":
                 # The first reason stands until it recovers: re-marking 150000 components per retry is waste.
                 if not self.index.unreachable:
@@ -298,3 +377,12 @@ class KubeSource(Source):
                 changes.extend(self.index.set_health_checks(*item[1:]))
         flush()
         return changes
+
+
+def _decoded(events: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Watch lines (collection, type, line) as (collection, type, object); a line that does not decode is logged."""
+    for name, kind, line in events:
+        try:
+            yield name, kind, decode.decode_watched(name, line)
+        except decode.DecodeError as error:
+            log.warning("a %s watch event does not decode, and is skipped: %s", name, error)

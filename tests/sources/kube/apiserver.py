@@ -74,6 +74,10 @@ class FakeApiServer:
         self.forbidden: set[str] = set()
         self.token = TOKEN
         self.readyz_ok = True
+        # Seconds each list page takes to answer, as a large cluster's lists do.
+        self.list_delay = 0.0
+        # Collections whose lists wait until released (hold/release), however long the test needs.
+        self.held: dict[str, threading.Event] = {}
         self.tls = tls
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -122,6 +126,15 @@ class FakeApiServer:
                 self.version += 1
                 obj["metadata"]["resourceVersion"] = str(self.version)
                 self.collections[name].items[_key(obj)] = obj
+
+    def hold(self, name: str) -> None:
+        """Lists of `name` wait, unanswered, until release(name) (a minute at most)."""
+        self.held[name] = threading.Event()
+
+    def release(self, name: str) -> None:
+        gate = self.held.pop(name, None)
+        if gate is not None:
+            gate.set()
 
     def emit(self, name: str, kind: str, obj: dict[str, Any]) -> None:
         """A change in the cluster: stored, kept in the history and sent to every open watch."""
@@ -273,6 +286,11 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 self._list(name, query)
 
         def _list(self, name: str, query: dict[str, str]) -> None:
+            if api.list_delay:
+                time.sleep(api.list_delay)
+            gate = api.held.get(name)
+            if gate is not None:
+                gate.wait(60)
             with api.lock:
                 items = [copy.deepcopy(o) for _, o in sorted(api.collections[name].items.items())]
                 version = str(api.version)

@@ -1,0 +1,95 @@
+"""A large cluster's first lists take seconds: the page says how far they got, then draws the cluster."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ServerProcess
+from tests.scaleout.conftest import HubProcess, RedisServer
+from tests.sources.kube.apiserver import FakeApiServer
+from tests.sources.kube.test_page import eventually
+from tests.sources.kube.test_source import seed_kind_cluster
+
+POD = "pod/kube-system/coredns-558bd4d5db-gv559"
+
+
+@pytest.fixture
+def cluster() -> Iterator[FakeApiServer]:
+    api = FakeApiServer()
+    seed_kind_cluster(api)
+    yield api
+    api.stop()
+
+
+def loading(server: ServerProcess) -> str:
+    with urllib.request.urlopen(f"{server.url}/api/loading/", timeout=10) as response:
+        return str(response.read().decode())
+
+
+class Explorer:
+    """The explorer reading `kubeconfig`: one daphne (embedded), or a hub and a web worker on Redis."""
+
+    def __init__(self, mode: str, kubeconfig: Path):
+        env = {"EXPLORER_SOURCE": "kube", "KUBECONFIG": str(kubeconfig)}
+        self.redis: RedisServer | None = None
+        self.hub: Any = None
+        self.pool = ThreadPoolExecutor(1)
+        if mode == "scaled-out":
+            self.redis = RedisServer()
+            # The hub says it runs once its first picture is there: started aside, as the lists are held.
+            self.hub = self.pool.submit(HubProcess, self.redis.url, env=env)
+            env = {**env, "REDIS_URL": self.redis.url}
+        self.web = ServerProcess(env)
+
+    def stop(self) -> None:
+        self.web.stop()
+        try:
+            if self.hub is not None:
+                self.hub.result(timeout=60).stop()
+        finally:
+            if self.redis is not None:
+                self.redis.stop()
+            self.pool.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mode", ["embedded", "scaled-out"])
+def test_while_the_pods_list_the_page_shows_progress_then_the_cluster(cluster, tmp_path, page, mode):
+    cluster.hold("pods")
+    explorer = Explorer(mode, cluster.kubeconfig(tmp_path / "config"))
+    try:
+        # Every collection but the pods has answered: 7 of 8, and their objects counted.
+        eventually(lambda: "7 of 8 collections listed" in loading(explorer.web), limit=30)
+        page.goto(f"{explorer.web.url}/")
+        banner = page.locator("#loading")
+        assert banner.is_visible()
+        text = banner.inner_text()
+        assert "Reading the cluster: 7 of 8 collections listed" in text
+        objects = int(text.split("listed, ")[1].split(" objects")[0])
+        assert objects >= 3 + 3 + 3  # at least the nodes, their Leases and the volumes
+        assert page.locator(f'[id="{POD}"]').count() == 0
+
+        cluster.release("pods")
+        # The picture arrives in the open page, and the progress goes away.
+        page.wait_for_selector(f'[id="{POD}"]', timeout=30_000)
+        page.wait_for_selector("#loading", state="hidden", timeout=10_000)
+        assert page.locator('[id="node/kind-control-plane"]').count() == 1
+        # The page holds the whole picture, not just a redrawn diagram: its health counts are the server's.
+        with urllib.request.urlopen(f"{explorer.web.url}/api/state.json", timeout=10) as response:
+            components = json.loads(response.read())["components"]
+        ok = sum(1 for c in components if c["health"] == "ok")
+        assert ok > 10
+        counted = "document.querySelector('#health-summary [data-health=ok]').textContent"
+        # Within two of it: a Lease may age in between.
+        page.wait_for_function(f"ok => Number({counted}) >= ok - 2", arg=ok, timeout=10_000)
+        assert 'id="loading" hidden' in loading(explorer.web)
+    finally:
+        cluster.release("pods")
+        explorer.stop()
