@@ -275,4 +275,5 @@ def counts_text(words: Words, noun: str, counts: dict[Health, int]) -> str:
     total = sum(counts.values())
     order = (Health.OK, Health.WARNING, Health.ERROR, Health.UNKNOWN)
     shown = [f"{HEALTH_GLYPH[h]} {counts[h]} {words(h.value)}" for h in order if counts.get(h)]
-    return words("{total} {noun}: {counts}", total=total, noun=words(noun), counts=" ".join(shown) or words("none"))
+    noun = words.counted(noun, total)
+    return words("{total} {noun}: {counts}", total=total, noun=noun, counts=" ".join(shown) or words("none"))

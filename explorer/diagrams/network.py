@@ -318,8 +318,10 @@ def _draw_summarised(graph: graphviz.Digraph, plan: ViewPlan, paint: Paint) -> N
                 gid,
                 paint,
                 _group_health(group),
-                w(
+                w.plural(
+                    "{size} node · {zone} · pool {pool}",
                     "{size} nodes · {zone} · pool {pool}",
+                    groups[group],
                     size=groups[group],
                     zone=drawable(group[0], 16),
                     pool=drawable(group[1], 16),

@@ -515,8 +515,10 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             gid,
             paint,
             health,
-            w(
+            w.plural(
+                "{size} node · {zone} · pool {pool}",
                 "{size} nodes · {zone} · pool {pool}",
+                groups[key]["size"],
                 size=groups[key]["size"],
                 zone=drawable(key[0], 16),
                 pool=drawable(key[1], 16),

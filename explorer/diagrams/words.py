@@ -78,6 +78,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nothing unhealthy": "全部健康",
         "… and {count} more unhealthy": "… 另有 {count} 个不健康",
         "{size} nodes · {zone} · pool {pool}": "{size} 个节点 · {zone} · 节点池 {pool}",
+        "{size} node · {zone} · pool {pool}": "{size} 个节点 · {zone} · 节点池 {pool}",
         "waiting for a node": "等待分配节点",
         "volumes of class {name}": "存储类 {name} 的卷",
         "Services in {namespace}": "命名空间 {namespace} 的 Service",
@@ -137,6 +138,12 @@ class Words:
 
     def plural(self, one: str, many: str, count: int, **values: object) -> str:
         return self(one if count == 1 else many, count=count, **values)
+
+    def counted(self, noun: str, count: int) -> str:
+        """A plural noun of the diagrams' (`nodes`, `kube-proxies`) said of `count` things: one node, 2 nodes."""
+        if count == 1 and self.language == "en" and noun not in self._table:
+            return noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s")
+        return self(noun)
 
     def detail(self, line: str) -> str:
         """A detail line worded in English from a component's detail, in this language."""

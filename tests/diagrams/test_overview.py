@@ -5,7 +5,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from explorer.diagrams import DiagramRenderer, UnknownView, render_dot, render_png
+from explorer.diagrams.elements import counts_text
 from explorer.diagrams.overview import POD_DETAIL_LIMIT, drawn_in_overview
+from explorer.diagrams.words import Words
 from explorer.model import ClusterState, Component, Health
 from explorer.model.kinds import kind_of
 
@@ -87,3 +89,12 @@ def test_dot_export_parses_back_and_png_export_is_a_png(engine):
 def test_an_unknown_view_is_refused_with_the_list_of_views(engine):
     with pytest.raises(UnknownView, match="views: overview"):
         DiagramRenderer().svg(engine.state(), "nope")
+
+
+def test_a_count_of_one_reads_in_the_singular_in_english_and_as_counted_in_chinese():
+    english, chinese = Words("en"), Words("zh-hans")
+    assert counts_text(english, "nodes", {Health.OK: 1}) == "1 node: ✔ 1 ok"
+    assert counts_text(english, "kube-proxies", {Health.ERROR: 1}) == "1 kube-proxy: ✖ 1 error"
+    assert counts_text(english, "nodes", {Health.OK: 2}) == "2 nodes: ✔ 2 ok"
+    assert counts_text(english, "endpoint pods", {}).startswith("0 endpoint pods")
+    assert counts_text(chinese, "nodes", {Health.OK: 1}) == "节点 共 1 个:✔ 1 正常"
