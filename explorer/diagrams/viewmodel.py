@@ -14,11 +14,12 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from explorer.diagrams.overview import group_of
 from explorer.diagrams.paint import ViewPlan
 from explorer.model import ClusterState, Component, Health
 from explorer.model.problems import health_by_layer
 
-__all__ = ["ViewModel", "diff_models", "summary_element", "view_model"]
+__all__ = ["ViewModel", "diff_models", "elements_for", "find_components", "summary_element", "view_model"]
 
 # Which field of a summary element a tally fills; tallies not named here are sums of others.
 _TALLY_FIELD = {
@@ -165,3 +166,53 @@ def diff_models(old: ViewModel, new: ViewModel) -> dict[str, Any] | None:
 
 def _differs(old: Component | None, new: dict[str, Any]) -> bool:
     return old is None or old.to_dict() != new
+
+
+# A node's name is also its kubelet's, kube-proxy's and runtime's: the node is what people mean.
+_SEARCH_KIND_ORDER = ("node", "pod", "pvc", "pv", "storageclass", "registry")
+
+
+def find_components(state: ClusterState, text: str, limit: int = 30) -> tuple[str | None, list[str]]:
+    """The best match for what a person typed (an exact id, a name, a name's start, part of an id), and up
+    to `limit` ids that contain it, sorted: the page's search box asks this rather than holding the cluster."""
+    needle = text.strip().lower()
+    if not needle:
+        return None, []
+    best: tuple[int, int, str] | None = (0, 0, text.strip()) if text.strip() in state.components else None
+    found: list[str] = []
+    for cid, c in state.components.items():
+        name = c.name.lower()
+        lowered = cid.lower()
+        rank = 0 if name == needle else 1 if name.startswith(needle) else 2 if needle in lowered else 9
+        if rank == 9:
+            continue
+        if len(found) < limit and (needle in name or needle in lowered):
+            found.append(cid)
+        order = _SEARCH_KIND_ORDER.index(c.kind) if c.kind in _SEARCH_KIND_ORDER else len(_SEARCH_KIND_ORDER)
+        key = (rank, order, cid)
+        if best is None or key < best:
+            best = key
+    return (best[2] if best else None), sorted(found)
+
+
+def elements_for(state: ClusterState, cid: str) -> list[str]:
+    """The elements that may stand for a component in a diagram, nearest first: itself, the summaries that
+    count it (its node's pods, its node's group, its class's volumes), then its parents and theirs."""
+    out = [cid]
+    seen = {cid}
+    current = state.components.get(cid)
+    while current is not None:
+        if current.kind in ("pv", "pvc"):
+            out.append(f"volumes-of/{current.detail.get('storageClass') or 'no class'}")
+        parent = state.components.get(current.parent or "")
+        if current.kind == "pod":
+            out.append(f"pods-of/{parent.name}" if parent is not None else "pods-unscheduled")
+        if current.kind == "node":
+            zone, pool = group_of(current)
+            out.append(f"node-group/{zone}/{pool}")
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        out.append(parent.id)
+        current = parent
+    return out
