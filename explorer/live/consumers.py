@@ -191,6 +191,10 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 texts.append(self._status_text(status["live"], status["since"]))
             if any(texts):
                 await self._write([text for text in texts if text])
+            # A costly model is planned again only after a pause (viewstream.PLAN_DUTY): come back then.
+            due = self.mirror.due_in(self.subscription.view, self.subscription.namespace)
+            if due > 0:
+                asyncio.get_running_loop().call_later(due, self.wake.set)
             return
         frames, self.pending = self.pending, []
         resync, self.needs_resync = self.needs_resync, False

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 TIMELINE_LIMIT = 200
 # Planners (one per namespace filter in use) a process keeps.
 MAX_PLANNERS = 16
+# A model that took T seconds to plan (a full plan: pods came or went) is planned again no sooner than
+# this many times T later: a rollout of thousands of pods must leave the event loop to the hub and the pages.
+PLAN_DUTY = 4.0
+# Models (a view and a namespace each) a process keeps.
+MAX_MODELS = 64
 
 
 class Listener(Protocol):
@@ -76,8 +82,9 @@ class LiveMirror:
         self._frozen: tuple[int, ClusterState] | None = None
         self._filtered: dict[str, tuple[int, ClusterState]] = {}
         self._planners: dict[str, DiagramRenderer] = {}
-        self._models: dict[tuple[str, str], ViewModel | str] = {}
-        self._models_seq = -1
+        self._models: dict[tuple[str, str], tuple[int, ViewModel | str]] = {}
+        # When each model was last planned and how long that took, for PLAN_DUTY.
+        self._planned: dict[tuple[str, str], tuple[float, float]] = {}
 
     # -- following the hub -------------------------------------------------------------
 
@@ -201,16 +208,25 @@ class LiveMirror:
                     health[value] += count
         return health, layers
 
+    def due_in(self, view: str, namespace: str) -> float:
+        """Seconds until the view's model may be planned again (0: now)."""
+        at, cost = self._planned.get((view, namespace), (0.0, 0.0))
+        return max(0.0, at + cost * PLAN_DUTY - time.monotonic())
+
     def model(self, view: str, namespace: str) -> ViewModel:
-        """The view's model at the current seq (planned once per seq, whoever asks); UnknownView if none."""
-        if self._models_seq != self.seq:
-            self._models.clear()
-            self._models_seq = self.seq
+        """The view's model at the current seq (planned once per seq, whoever asks); UnknownView if none.
+
+        While a costly plan's PLAN_DUTY lasts, the model of an earlier seq is answered: its `seq` tells.
+        """
         key = (view, namespace)
-        found = self._models.get(key)
-        if found is None:
+        entry = self._models.get(key)
+        if entry is not None and isinstance(entry[1], ViewModel) and self.due_in(view, namespace) > 0:
+            return entry[1]
+        if entry is None or entry[0] != self.seq:
+            started = time.monotonic()
             state = self._state_for(namespace)
             planner = self._planner(namespace)
+            found: ViewModel | str
             try:
                 plan = planner.plan(state, view)
             except UnknownView as error:
@@ -226,10 +242,13 @@ class LiveMirror:
                     health=health,
                     layers=layers,
                 )
-            self._models[key] = found
-        if isinstance(found, str):
-            raise UnknownView(found)
-        return found
+            if len(self._models) >= MAX_MODELS:
+                self._models.pop(next(iter(self._models)))
+            entry = self._models[key] = (self.seq, found)
+            self._planned[key] = (started, time.monotonic() - started)
+        if isinstance(entry[1], str):
+            raise UnknownView(entry[1])
+        return entry[1]
 
 
 def _health_entry(before: Component, after: Component, time: Any) -> dict[str, Any]:
