@@ -42,8 +42,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A page's timeline shows at most this many entries: more between two writes are counted, not sent.
-TIMELINE_LIMIT = 200
+# A page gets at most this many timeline entries per write (ten writes a second at most): the newest;
+# the others are counted (`dropped`), not sent. More than a person reads, far less than a rollout makes.
+TIMELINE_LIMIT = 40
 # Planners (one per namespace filter in use) a process keeps.
 MAX_PLANNERS = 16
 # A model that took T seconds to plan (a full plan: pods came or went) is planned again no sooner than
