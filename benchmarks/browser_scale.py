@@ -138,13 +138,19 @@ def open_page(browser, url: str) -> tuple[Page, Meter, float]:
     return page, meter, time.monotonic() - started
 
 
+def sim_clock(server: ServerProcess) -> float:
+    with urllib.request.urlopen(f"{server.url}/api/sim/", timeout=60) as response:
+        return float(json.loads(response.read())["clock"])
+
+
 def settle(server: ServerProcess, limit: float = 180) -> None:
     """Until the simulation's workloads have rolled out (at most 50 problems)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         with urllib.request.urlopen(f"{server.url}/dashboard/status/", timeout=60) as response:
             count = re.search(r"<small>([^<]*)</small>", response.read().decode())
-        if count and "+" not in count.group(1):
+        # Before the workloads start (the first simulated minute) there are no problems yet either.
+        if count and "+" not in count.group(1) and sim_clock(server) >= 60:
             return
         time.sleep(1)
 
@@ -178,7 +184,9 @@ def measure(browser, label: str, env: dict[str, str], simulated: bool) -> dict[s
         end = time.monotonic()
         heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
         dom = page.evaluate("document.getElementsByTagName('*').length")
-        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"browser-scale-{label.replace(' ', '-')}.png"))
+        page.screenshot(
+            path=str(Path(tempfile.gettempdir()) / f"browser-scale-{re.sub(r'[^a-z0-9]+', '-', label)}.png")
+        )
         api.close()
         return {
             "size": label,
