@@ -187,6 +187,8 @@ class LiveMirror:
             return frozen
         found = self._filtered.get(namespace)
         if found is None or found[0] != self.seq:
+            if namespace not in self._filtered and len(self._filtered) >= MAX_PLANNERS:
+                self._filtered.pop(next(iter(self._filtered)))  # a visitor names namespaces: keep a few
             found = self._filtered[namespace] = (self.seq, frozen.only_namespace(namespace))
         return found[1]
 
@@ -243,8 +245,10 @@ class LiveMirror:
                     health=health,
                     layers=layers,
                 )
-            if len(self._models) >= MAX_MODELS:
-                self._models.pop(next(iter(self._models)))
+            if key not in self._models and len(self._models) >= MAX_MODELS:
+                oldest = next(iter(self._models))
+                self._models.pop(oldest)
+                self._planned.pop(oldest, None)
             entry = self._models[key] = (self.seq, found)
             self._planned[key] = (started, time.monotonic() - started)
         if isinstance(entry[1], str):
