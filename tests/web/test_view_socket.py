@@ -77,6 +77,16 @@ async def test_a_new_subscription_on_the_same_socket_sends_the_other_views_model
     assert not {c["id"] for c in node_view["components"]} & {"node/worker-1", "kubelet/worker-1"}
     assert all(c["parent"] in {None, "node/worker-2"} for c in node_view["components"] if c["kind"] == "pod")
 
+    # The component whose panel is open comes whole, even where the view does not draw it.
+    pod = None
+    while pod is None:  # the scenario schedules its first pods within a second or two at 100x
+        _, state = await (await get_runtime()).snapshot()
+        pod = next((c.id for c in state.components.values() if c.kind == "pod"), None)
+        await asyncio.sleep(0.1)
+    await communicator.send_to(text_data=json.dumps({"type": "subscribe", "view": "control-plane", "panel": pod}))
+    seen = await messages_until(communicator, lambda m: m["type"] == "view" and m["view"] == "control-plane")
+    assert pod in {c["id"] for c in seen[-1]["components"]}
+
     # Junk is answered, never obeyed: the stream goes on.
     await communicator.send_to(text_data="not json")
     await messages_until(communicator, lambda m: m["type"] == "error")
