@@ -49,6 +49,7 @@ bench: setup-test
 	$(PY) benchmarks/fanout.py
 	$(PY) benchmarks/replay.py
 	$(PY) benchmarks/hostile_commands.py
+	$(PY) benchmarks/browser_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles

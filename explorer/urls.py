@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/status/", dashboard_views.status_fragments, name="dashboard-status"),
     path("api/loading/", loading_views.loading_progress, name="loading"),
+    path("api/search/", dashboard_views.search, name="search"),
     path("tours/", tour_views.tour_list, name="tour-list"),
     path("tours/<slug:slug>/<int:number>/", tour_views.tour_step, name="tour-step"),
     path("follow/start/", tour_views.follow_start, name="follow-start"),

@@ -1,6 +1,8 @@
 // The operator's dashboard: keeps the problems list and the per-layer health
-// current (the server ranks them; this asks again when the cluster changes, at
+// current (the server ranks them; this asks again when the page's stream moves, at
 // most twice a second), focuses a component in the diagram, and searches by name.
+// The page holds only what it draws: the search and the way to a component that a
+// summary box counts are the server's to answer (/api/search/).
 
 import { coalesced } from "./coalesce.js";
 import { isComponentId } from "./ids.js";
@@ -9,7 +11,6 @@ const diagram = document.getElementById("diagram");
 const problems = document.getElementById("problems");
 const search = document.getElementById("search");
 const suggestions = document.getElementById("search-suggestions");
-const components = new Map();
 const REFRESH_EVERY = 500;
 
 // Another screen (the teacher's) may have changed the simulation: bring the controls up to date,
@@ -42,18 +43,24 @@ const refresh = coalesced(async () => {
   await syncSimControls();
 }, REFRESH_EVERY);
 
-function drawnElementFor(id) {
-  let current = components.get(id);
-  let element = document.getElementById(id);
-  // A pod the overview summarises is found through its node. Parents that go round
-  // (a bad recording the hub did not refuse) end the search rather than the tab.
-  const seen = new Set([id]);
-  while (!element && current?.parent && !seen.has(current.parent)) {
-    seen.add(current.parent);
-    element = document.getElementById(current.parent);
-    current = components.get(current.parent);
+function searchUrl(text) {
+  const params = new URLSearchParams({ q: text });
+  if (diagram?.dataset.namespace) params.set("namespace", diagram.dataset.namespace);
+  return `/api/search/?${params}`;
+}
+
+async function ask(text) {
+  const response = await fetch(searchUrl(text), { cache: "no-store" });
+  return response.ok ? response.json() : { best: null, elements: [], suggestions: [] };
+}
+
+// The first of `ids` drawn on the page: a component, or the summary that counts it, or its node.
+function firstDrawn(ids) {
+  for (const id of ids) {
+    const element = document.getElementById(id);
+    if (element && diagram?.contains(element)) return element;
   }
-  return element;
+  return null;
 }
 
 // Nothing focused, and a reload focuses nothing either.
@@ -66,11 +73,8 @@ function clearFocus() {
   }
 }
 
-export function focus(id) {
-  if (!diagram || !isComponentId(id)) return false;
+function focusElement(id, element) {
   for (const old of diagram.querySelectorAll(".focused")) old.classList.remove("focused");
-  const element = drawnElementFor(id);
-  if (!element) return false;
   element.classList.add("focused");
   element.scrollIntoView({ block: "center", inline: "center", behavior: "smooth" });
   const url = new URL(location.href);
@@ -80,73 +84,53 @@ export function focus(id) {
   return true;
 }
 
+// Focus a component drawn on the page at once, else ask the server which element stands for it.
+export async function focus(id, elements = null) {
+  if (!diagram || !isComponentId(id)) return false;
+  const drawn = firstDrawn([id]);
+  if (drawn) return focusElement(id, drawn);
+  const found = elements ?? (await ask(id)).elements ?? [];
+  const element = firstDrawn(found);
+  return element ? focusElement(id, element) : false;
+}
+
 function refocus() {
   const id = new URL(location.href).searchParams.get("focus");
   if (id) focus(id);
 }
 
-// A node's name is also its kubelet's, kube-proxy's and runtime's: the node is what people mean.
-const KIND_ORDER = ["node", "pod", "pvc", "pv", "storageclass", "registry"];
-
-function bestMatch(text) {
-  const needle = text.trim().toLowerCase();
-  if (!needle) return null;
-  if (components.has(text.trim())) return text.trim();
-  let best = null;
-  for (const [id, c] of components) {
-    const name = c.name.toLowerCase();
-    const rank = name === needle ? 0 : name.startsWith(needle) ? 1 : id.toLowerCase().includes(needle) ? 2 : 9;
-    const kind = KIND_ORDER.includes(c.kind) ? KIND_ORDER.indexOf(c.kind) : KIND_ORDER.length;
-    const key = [rank, kind, id];
-    if (rank < 9 && (!best || key[0] < best[0] || (key[0] === best[0] && (key[1] < best[1] ||
-        (key[1] === best[1] && key[2] < best[2]))))) best = key;
-  }
-  return best ? best[2] : null;
-}
-
-function suggest() {
+const suggest = coalesced(async () => {
   if (!suggestions) return;
-  const needle = search.value.trim().toLowerCase();
-  const found = [];
-  if (needle.length >= 1) {
-    for (const [id, c] of components) {
-      if (c.name.toLowerCase().includes(needle) || id.toLowerCase().includes(needle)) found.push(id);
-      if (found.length >= 30) break;
-    }
-  }
-  suggestions.replaceChildren(...found.sort().map((id) => Object.assign(document.createElement("option"), { value: id })));
-}
+  const text = search.value.trim();
+  const found = text ? (await ask(text)).suggestions || [] : [];
+  suggestions.replaceChildren(...found.map((id) => Object.assign(document.createElement("option"), { value: id })));
+}, 250);
 
-document.addEventListener("explorer:message", (event) => {
-  const message = event.detail;
-  if (message.type === "snapshot") {
-    components.clear();
-    for (const c of message.components) components.set(c.id, c);
-    refresh();
-    return;
-  }
-  if (message.type === "event") return;
-  if (message.type === "removed") components.delete(message.component.id);
-  else components.set(message.component.id, message.component);
-  refresh();
-});
+// Whatever the page's stream brought (a change in the view, its counts or the timeline): ask again.
+document.addEventListener("explorer:view", () => refresh());
 
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-focus]");
-  if (!link || event.ctrlKey || event.metaKey) return;
-  if (focus(link.dataset.focus)) event.preventDefault();
+  if (!link || event.ctrlKey || event.metaKey || !diagram) return;
+  // Not drawn here: ask the server for the element that stands for it, and follow the link if none does.
+  event.preventDefault();
+  focus(link.dataset.focus).then((found) => {
+    if (!found) location.assign(link.href);
+  });
 });
 
-search?.form?.addEventListener("submit", (event) => {
+search?.form?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const status = document.getElementById("search-status");
-  const id = bestMatch(search.value);
-  const found = id && focus(id);
+  const text = search.value;
+  const answer = await ask(text);
+  const id = answer.best;
+  const found = id && (await focus(id, answer.elements));
   // A search that finds nothing must not leave the last one's focus standing, as if it had found that.
   if (!found) clearFocus();
-  if (status) status.textContent = found ? id : `${search.dataset.notFound} “${search.value}”`;
+  if (status) status.textContent = found ? id : `${search.dataset.notFound} “${text}”`;
 });
-search?.addEventListener("input", suggest);
+search?.addEventListener("input", () => suggest());
 
 // The diagram is replaced when its layout changes: keep the focus on it.
 if (diagram) new MutationObserver(refocus).observe(diagram, { childList: true });

@@ -35,6 +35,8 @@ function openPanel(id, remember) {
   }
   markSelected(id);
   window.htmx.ajax("GET", url, { target: "#detail", swap: "innerHTML" });
+  // The page's socket then carries this component whole, even where the view only counts it.
+  document.dispatchEvent(new CustomEvent("explorer:subscription"));
 }
 
 diagram.addEventListener("click", (event) => {

@@ -1,11 +1,16 @@
-// Keeps the page's diagram and health summary in step with /ws/events/, and
-// re-dispatches every message as an `explorer:message` DOM event for the
-// timeline, the dashboard and the tours, so the page needs one socket only.
-// State-only changes restyle the SVG element already on the page; topology
-// changes (a pod added, moved or removed) refetch the diagram, whose layout the
-// server caches. A gap in seq, or a reconnect, resyncs from the snapshot.
-// The indicator #live-status says live, reconnecting (with backoff), or stale
-// since when (the server says so when the hub stops beating).
+// Keeps the page's diagram and health summary in step with the server, over one
+// socket that carries what the page shows, never the whole cluster: the page
+// subscribes with its view, namespace filter, open panel and timeline filters,
+// and gets that view's model (the components drawn one by one, the counts of
+// every summary box, the health totals) and then only the changes to it.
+// State-only changes restyle the SVG element already on the page; a new layout
+// or new counts in a summary box refetch the diagram, whose layout the server
+// caches. Timeline entries come filtered and bounded, and are re-dispatched as
+// `explorer:message` DOM events (type `event`) for the timeline and the tours;
+// every frame is dispatched as `explorer:view` for the dashboard. A gap in seq
+// asks for the whole model again on the same socket; so does a new subscription
+// (a tour moving to another view, a panel opening). The indicator #live-status
+// says live, reconnecting (with backoff), or stale since when.
 
 import { coalesced } from "./coalesce.js";
 
@@ -29,6 +34,7 @@ let socket = null;
 let retryDelay = FIRST_RETRY;
 let resyncing = false;
 let lastMessage = 0;
+let layout = null;
 
 function setLive(state, text) {
   if (!liveStatus) return;
@@ -61,12 +67,10 @@ function restyleAll() {
   for (const component of components.values()) restyle(component);
 }
 
-function updateSummary() {
-  const counts = { ok: 0, warning: 0, error: 0, unknown: 0 };
-  for (const c of components.values()) counts[c.health] += 1;
+function updateSummary(health) {
   for (const h of HEALTHS) {
     const span = document.querySelector(`#health-summary [data-health="${h}"]`);
-    if (span) span.textContent = counts[h];
+    if (span && health && h in health) span.textContent = health[h];
   }
 }
 
@@ -81,37 +85,6 @@ const reloadDiagram = coalesced(async () => {
   restyleAll();
 }, 300);
 
-// Which components the drawn view reads at all (the server writes it on the SVG):
-// a change to anything else needs no new diagram.
-let scopeOf = { svg: null, scope: {} };
-
-function viewScope() {
-  const svg = diagram.querySelector("svg");
-  if (svg !== scopeOf.svg) {
-    let scope = {};
-    try {
-      scope = JSON.parse(svg?.dataset.scope || "{}");
-    } catch {
-      scope = {};
-    }
-    scopeOf = { svg, scope };
-  }
-  return scopeOf.scope;
-}
-
-function reads(scope, component) {
-  if (!component) return false;
-  if (scope.node) return component.id === scope.node || component.parent === scope.node;
-  if (scope.kinds && !scope.kinds.includes(component.kind)) return false;
-  if (scope.pods === "with-claims" && component.kind === "pod") return (component.detail?.claims || []).length > 0;
-  return true;
-}
-
-function inView(component, before) {
-  const scope = viewScope();
-  return reads(scope, component) || reads(scope, before);
-}
-
 // The time of the newest change: simulated time, a recording's time, or the cluster's own.
 function setClock(time) {
   if (!time) return;
@@ -121,36 +94,59 @@ function setClock(time) {
   if (asOf) asOf.textContent = time.replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
-// With a namespace filter, other namespaces' pods and claims are not drawn and need no redraw.
-function shown(component) {
-  const only = diagram.dataset.namespace;
-  return !only || !component.namespace || component.namespace === only;
-}
-
 function dispatch(message) {
   document.dispatchEvent(new CustomEvent("explorer:message", { detail: message }));
 }
 
-function applyChange(message) {
-  const component = message.component;
+function applyComponent(component) {
   const before = components.get(component.id);
-  if (!shown(component)) {
-    if (message.type === "removed") components.delete(component.id);
-    else components.set(component.id, component);
-    return;
+  components.set(component.id, component);
+  const moved = !before || before.parent !== component.parent;
+  const drawn = restyle(component);
+  if (!drawn || moved) reloadDiagram();
+  // Lines under the status (a raft term, a lease holder, containers) come from the detail,
+  // which only the server words: ask it for the diagram when an element showing them changed.
+  else if (before && linesMayDiffer(component, before)) reloadDiagram();
+}
+
+// A summary box's counts are drawn by the server: new counts fetch the diagram (a cached layout).
+function applySummaries(summaries) {
+  for (const [id, counts] of Object.entries(summaries)) {
+    const element = document.getElementById(id);
+    if (element) element.dataset.counts = JSON.stringify(counts);
   }
-  if (message.type === "removed") {
-    components.delete(component.id);
-    if (inView(component, before)) reloadDiagram();
-  } else {
-    components.set(component.id, component);
-    const moved = !before || before.parent !== component.parent;
-    const drawn = restyle(component);
-    if ((!drawn || moved) && inView(component, before)) reloadDiagram();
-    // Lines under the status (a raft term, a lease holder, containers) come from the detail,
-    // which only the server words: ask it for the diagram when an element showing them changed.
-    else if (drawn && before && linesMayDiffer(component, before)) reloadDiagram();
-  }
+  reloadDiagram();
+}
+
+function subscription() {
+  const value = (name) => document.querySelector(`#timeline-controls [name="${name}"]`)?.value.trim() || "";
+  const panel = new URL(location.href).searchParams.get("component") || "";
+  return {
+    type: "subscribe",
+    view: diagram?.dataset.view || "overview",
+    namespace: diagram?.dataset.namespace || "",
+    panel,
+    timeline: { namespace: value("namespace"), kind: value("kind"), reason: value("reason"), severity: value("severity") },
+  };
+}
+
+function query(fields) {
+  const params = new URLSearchParams({ view: fields.view });
+  if (fields.namespace) params.set("namespace", fields.namespace);
+  if (fields.panel) params.set("panel", fields.panel);
+  return params.toString();
+}
+
+let subscribed = "";
+
+// The page moved (a tour step, a panel, a timeline filter): the same socket, a new subscription.
+function resubscribe() {
+  const wanted = subscription();
+  const text = JSON.stringify(wanted);
+  if (text === subscribed || socket?.readyState !== WebSocket.OPEN) return;
+  subscribed = text;
+  resyncing = true;
+  socket.send(text);
 }
 
 function sourceWorks() {
@@ -168,27 +164,47 @@ function handle(message) {
     else setLive("live", liveText);
     return;
   }
-  if (message.type === "snapshot") {
+  if (message.type === "error") {
+    // A view that is not there (a node gone): say so, keep the socket.
+    if (liveStatus) liveStatus.title = message.message || "";
+    return;
+  }
+  if (message.type === "view") {
     // A status message after it says otherwise if the hub is stale.
     if (sourceFailed) setLive("failed", failedText);
     else setLive("live", liveText);
+    resyncing = false;
     seq = message.seq;
+    layout = message.layout;
     components.clear();
     for (const c of message.components) components.set(c.id, c);
     reloadDiagram();
-    updateSummary();
-    dispatch(message);
+    updateSummary(message.health);
+  } else if (message.type === "view-change") {
+    if (resyncing) return;  // the whole model is on its way
+    if (seq !== null && message.from !== seq) {
+      resync();
+      return;
+    }
+    seq = message.seq;
+    if (message.components?.length || message.removed?.length) sourceWorks();
+    for (const c of message.components || []) applyComponent(c);
+    for (const id of message.removed || []) {
+      components.delete(id);
+      reloadDiagram();
+    }
+    if (message.summaries) applySummaries(message.summaries);
+    if (message.layout && message.layout !== layout) {
+      layout = message.layout;
+      reloadDiagram();
+    }
+    if (message.health) updateSummary(message.health);
+  } else {
     return;
   }
-  if (seq !== null && message.seq !== seq + 1) {
-    resync();
-    return;
-  }
-  seq = message.seq;
-  sourceWorks();
   setClock(message.time);
-  if (message.type !== "event") applyChange(message);
-  dispatch(message);
+  for (const entry of message.events || []) dispatch(entry);
+  document.dispatchEvent(new CustomEvent("explorer:view", { detail: message }));
 }
 
 function onMessage(event) {
@@ -202,11 +218,8 @@ function onMessage(event) {
   lastMessage = Date.now();
   if (!Array.isArray(batch)) batch = [batch];
   for (const message of batch) {
-    if (!message || typeof message !== "object") continue;
-    handle(message);
-    if (resyncing) return;
+    if (message && typeof message === "object") handle(message);
   }
-  updateSummary();
 }
 
 function clockTime(iso) {
@@ -220,23 +233,26 @@ function markStale(since) {
 }
 
 function resync() {
-  // A gap in seq: the page cannot build the right state from here. A new socket starts with a snapshot.
-  resyncing = true;
-  socket.close(4000, "gap in seq: resync");
+  // A gap in seq: the page cannot build the right model from here. Asking again sends it whole.
+  subscribed = "";
+  resubscribe();
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  // frames=1: the server sends a JSON array of consecutive messages at most ten times a second.
-  socket = new WebSocket(`${scheme}://${location.host}/ws/events/?frames=1`);
-  resyncing = false;
+  // The page's stream: a JSON array of messages at most ten times a second, for this view only.
+  const wanted = subscription();
+  socket = new WebSocket(`${scheme}://${location.host}/ws/events/?${query(wanted)}`);
+  resyncing = true;
+  socket.addEventListener("open", () => {
+    // The address carried all but the timeline's filters: send them (and whatever moved meanwhile) if any.
+    subscribed = JSON.stringify({ ...wanted, timeline: { namespace: "", kind: "", reason: "", severity: "" } });
+    resubscribe();
+  });
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", () => {
     seq = null;
-    if (resyncing) {
-      setTimeout(connect, 0);
-      return;
-    }
+    subscribed = "";
     const delay = retryDelay * (0.8 + Math.random() * 0.4);
     retryDelay = Math.min(retryDelay * 2, MAX_RETRY);
     const since = lastMessage ? ` (${staleText} ${clockTime(new Date(lastMessage).toISOString())})` : "";
@@ -246,3 +262,8 @@ function connect() {
 }
 
 connect();
+// A tour step shows another view; the dashboard's namespace filter; a panel opened or closed.
+if (diagram) new MutationObserver(resubscribe).observe(diagram, { attributeFilter: ["data-view", "data-namespace"] });
+document.addEventListener("explorer:subscription", resubscribe);
+window.addEventListener("popstate", resubscribe);
+document.addEventListener("htmx:pushedIntoHistory", resubscribe);

@@ -9,8 +9,6 @@ const pauseButton = document.getElementById("timeline-pause");
 const held = document.getElementById("timeline-held");
 const LIMIT = Number(list?.dataset.limit || 200);
 const HOLD_LIMIT = 5000;
-const healthOf = new Map();
-const parentOf = new Map();
 let paused = false;
 let waiting = [];
 let dropped = 0;
@@ -95,36 +93,22 @@ function setPaused(value) {
   }
 }
 
+// The server sends the entries this page's filters let through (health changes among them), at most
+// a list's worth per frame: the page never sees, nor holds, the whole cluster's stream.
 function onMessage(message) {
-  if (message.type === "snapshot") {
-    healthOf.clear();
-    for (const c of message.components) {
-      healthOf.set(c.id, c.health);
-      parentOf.set(c.id, c.parent);
-    }
-    return;
-  }
-  if (message.type === "event") {
-    add({ time: message.time, reason: message.reason, message: message.message, involved: message.involved,
-          severity: message.severity || "Normal" });
-    return;
-  }
-  const c = message.component;
-  const before = healthOf.get(c.id);
-  if (message.type === "removed") {
-    healthOf.delete(c.id);
-    return;
-  }
-  healthOf.set(c.id, c.health);
-  if (before && before !== c.health) {
-    add({ time: message.time, reason: "HealthChanged", message: `${before} → ${c.health} (${c.status})`, involved: c.id,
-          severity: c.health === "ok" ? "Normal" : "Warning" });
-  }
+  if (message.type !== "event") return;
+  add({ time: message.time, reason: message.reason, message: message.message, involved: message.involved,
+        severity: message.severity || "Normal" });
+}
+
+function filtersChanged() {
+  applyFilters();
+  document.dispatchEvent(new CustomEvent("explorer:subscription"));
 }
 
 if (list) {
   document.addEventListener("explorer:message", (event) => onMessage(event.detail));
-  controls?.addEventListener("input", applyFilters);
+  controls?.addEventListener("input", filtersChanged);
   controls?.addEventListener("submit", (event) => event.preventDefault());
   pauseButton?.addEventListener("click", () => setPaused(!paused));
 }
