@@ -7,7 +7,7 @@ source writes for it. Adding a kind is adding an entry here plus what truly
 differs about it (docs/DESIGN.md, "Adding a kind").
 
 Plain Python, no Django: the diagrams, the web layer and the sources read it
-alike, and the page gets it as JSON (`registry_json`).
+alike; the dashboard's timeline names kinds in the page's language from it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ __all__ = [
     "missing_detail",
     "pod_health",
     "pod_ready_text",
-    "registry_json",
 ]
 
 CLUSTER = "cluster"
@@ -378,18 +377,3 @@ def pod_health(status: str, ready: bool) -> Health:
 def pod_ready_text(ready_containers: int, containers: int) -> str:
     """`detail["ready"]` of a pod: kubectl's READY column, ready containers over containers (`1/1`)."""
     return f"{ready_containers}/{containers}"
-
-
-def registry_json(language: str = "en") -> dict[str, dict[str, Any]]:
-    """What a page's script needs of each kind: its layer, rank, view and name in `language`."""
-    return {
-        k.name: {
-            "layer": k.layer,
-            "rank": k.rank,
-            "home": k.home,
-            "namespaced": k.namespaced,
-            "label": k.said(language),
-            "plural": k.said(language, 2),
-        }
-        for k in KINDS.values()
-    }

@@ -15,10 +15,9 @@ from django_htmx.http import reswap
 from explorer.live.looplag import unless_stuck
 from explorer.live.runtime import NO_CONTROLS, CommandError, Runtime, SourceError, get_runtime
 from explorer.model.changes import snapshot_message
-from explorer.model.kinds import registry_json
 from explorer.web.commands import command_payload
 from explorer.web.current import current_state, health_summary, inline_svg, renderer
-from explorer.web.dashboard_views import dashboard_context
+from explorer.web.dashboard_views import dashboard_context_at
 from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
 
@@ -43,11 +42,9 @@ async def index(request: HttpRequest) -> HttpResponse:
         "source_error": runtime.error,
         "loading": runtime.loading,
         "summary": health_summary(state),
-        **dashboard_context(full_state, namespace),
+        **await dashboard_context_at(seq, full_state, namespace),
         "diagram_query": f"?namespace={namespace}" if namespace else "",
         "kube": await _kube_contexts(runtime),
-        # The registry of kinds for the page's scripts (rank, layer, home view, names), as JSON data.
-        "kind_registry": registry_json(diagram_language()),
     }
     # ?kiosk=1: a wall screen nobody touches (the diagram first, the problems beside it, no controls).
     return render(request, "web/kiosk.html" if request.GET.get("kiosk") == "1" else "web/index.html", context)

@@ -167,3 +167,16 @@ def test_with_a_namespace_filter_a_failed_node_still_shows(big, page, artifacts)
     _error_in_group(page, group, watch)
     page.screenshot(path=artifacts / f"big-cluster-{big.nodes}-namespace.png")
     big.server.sim({"action": "node-up", "node": node})
+
+
+def test_an_open_panel_of_a_component_inside_a_summary_follows_it_live(big, page):
+    # At this size a kubelet is one of a node group's counted agents, not a drawn box: its panel
+    # must follow it all the same, since the panel is part of what the page's socket carries.
+    node = "worker-14"
+    kubelet = f"kubelet/{node}"
+    _goes_live(page, f"{big.url}/view/overview/?component={kubelet}")
+    expect(page.locator("#detail")).to_contain_text("Running")
+    assert page.locator(f'#diagram [id="{kubelet}"]').count() == 0, "the kubelet is counted, not drawn"
+    watch = _node_down(big, node)
+    expect(page.locator("#detail")).to_contain_text("Stopped", timeout=watch.remaining_ms() + 1000)
+    big.server.sim({"action": "node-up", "node": node})

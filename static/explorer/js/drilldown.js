@@ -79,17 +79,31 @@ diagram.addEventListener("keydown", (event) => {
   element.dispatchEvent(new MouseEvent("click", { bubbles: true }));
 });
 
-// The live module marks each restyle with data-status: when it touches the element
-// whose panel is open, fetch the panel again so its status, fields and events follow.
+// When the component whose panel is open changes, fetch the panel again so its status,
+// fields and events follow. A drawn one is restyled by the live module (data-status);
+// one inside a summary (a pod among a node group's counts) is not drawn, but the page's
+// socket sends it all the same, because the panel is part of the subscription.
 let panelTimer = null;
-new MutationObserver((mutations) => {
+function refreshPanel() {
   const id = selectedId();
-  if (!id || !detail || !mutations.some((m) => m.target.id === id)) return;
+  if (!id || !detail) return;
   clearTimeout(panelTimer);
   panelTimer = setTimeout(() => {
     window.htmx.ajax("GET", componentUrl(id), { target: "#detail", swap: "innerHTML" });
   }, 300);
+}
+new MutationObserver((mutations) => {
+  const id = selectedId();
+  if (id && mutations.some((m) => m.target.id === id)) refreshPanel();
 }).observe(diagram, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
+document.addEventListener("explorer:view", (event) => {
+  const id = selectedId();
+  if (!id || document.getElementById(id)) return;  // a drawn one follows its restyle above
+  const message = event.detail;
+  const changed = message.type === "view-change" && (message.components || []).some((c) => c.id === id);
+  const events = (message.events || []).some((e) => e.involved === id);
+  if (changed || events) refreshPanel();
+});
 
 // The live module swaps in a new layout on topology changes: keep the selection marked.
 function refresh() {
