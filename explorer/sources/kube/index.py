@@ -338,7 +338,11 @@ class ClusterIndex:
         elif resource in _MAPPED_ALONE:
             self._apply_alone(resource, obj, deleted, dirty)
         else:
-            mapper = {"pvs": mapping.map_pv, "pvcs": mapping.map_pvc, "storageclasses": mapping.map_storageclass}
+            mapper: dict[str, Callable[[dict[str, Any]], Component]] = {
+                "pvs": mapping.map_pv,
+                "pvcs": mapping.map_pvc,
+                "storageclasses": mapping.map_storageclass,
+            }
             component = mapper[resource](obj)
             if deleted:
                 self.storage.pop(component.id, None)

@@ -178,6 +178,8 @@ def map_node(node: dict[str, Any]) -> Component:
                 {"key": t.get("key"), "value": t.get("value", ""), "effect": t.get("effect")}
                 for t in spec.get("taints") or []
             ],
+            "labels": dict(_meta(node).get("labels") or {}),
+            "unschedulable": bool(spec.get("unschedulable")),
             "kubeletVersion": info.get("kubeletVersion", ""),
             "osImage": info.get("osImage", ""),
             "architecture": info.get("architecture", ""),
@@ -428,7 +430,9 @@ def map_control_plane(
     members then say NoLeader (a warning), as a failover is due.
     """
     status, health = pod_component.status, pod_component.health
-    detail = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
+    detail: dict[str, Any] = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
+    if kind == "etcd":
+        detail["term"] = None  # the raft term is in etcd's own metrics, which the API does not serve
     if kind in ("scheduler", "controller-manager") and status == "Running" and health is Health.OK:
         leader = leader_node(leader_lease) if leader_lease else None
         age, duration = lease_age(leader_lease, now) if leader_lease else (None, 0)
