@@ -21,34 +21,15 @@ from typing import Any
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Health
 from explorer.model.ids import component_id, node_agent_id, parse_id
 from explorer.model.timestamps import iso_timestamp
-from explorer.sources.kube import mapping
+from explorer.sources.kube import decode, mapping
 
 __all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "thaw_heap"]
 
-# The watched collections, by the name the source and the index share.
-RESOURCES = (
-    "nodes",
-    "node-leases",
-    "leader-leases",
-    "pods",
-    "pvs",
-    "pvcs",
-    "storageclasses",
-    "services",
-    "endpointslices",
-    "deployments",
-    "replicasets",
-    "daemonsets",
-    "statefulsets",
-)
-# Collections whose objects are each one component, mapped on their own, by the kind they map to.
-_MAPPED_ALONE: dict[str, tuple[str, Callable[[dict[str, Any]], Component]]] = {
-    "endpointslices": ("endpointslice", mapping.map_endpointslice),
-    "deployments": ("deployment", mapping.map_deployment),
-    "replicasets": ("replicaset", mapping.map_replicaset),
-    "daemonsets": ("daemonset", mapping.map_daemonset),
-    "statefulsets": ("statefulset", mapping.map_statefulset),
-}
+# The watched collections, by the name the source and the index share: every shape decode.py reads
+# but the events, which go to the timeline, not the index.
+RESOURCES = tuple(name for name in decode.SHAPES if name != "events")
+# Collections whose objects are each one component, mapped on their own (mapping.MAPPED_ALONE).
+_MAPPED_ALONE = mapping.MAPPED_ALONE
 _NAMESPACED = frozenset({"pods", "pvcs", "services", *_MAPPED_ALONE})
 
 PodKey = tuple[str, str]

@@ -7,6 +7,7 @@ Ready condition), so the page and kubectl agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,7 @@ from explorer.model.timestamps import iso_timestamp
 
 __all__ = [
     "CONTROL_PLANE_POD_PREFIXES",
+    "MAPPED_ALONE",
     "claim_owner",
     "claim_templates",
     "control_plane_member",
@@ -735,6 +737,17 @@ def claim_owner(claim_name: str, statefulsets: dict[str, tuple[str, ...]]) -> st
             if ordinal != claim_name and ordinal.isdigit():
                 return f"StatefulSet/{name}"
     return ""
+
+
+# Collections each of whose objects is one component, mapped on its own: the index needs nothing else
+# to keep them (a new kind of that sort is a shape in decode.py, a function here and a line below).
+MAPPED_ALONE: dict[str, tuple[str, Callable[[dict[str, Any]], Component]]] = {
+    "endpointslices": ("endpointslice", map_endpointslice),
+    "deployments": ("deployment", map_deployment),
+    "replicasets": ("replicaset", map_replicaset),
+    "daemonsets": ("daemonset", map_daemonset),
+    "statefulsets": ("statefulset", map_statefulset),
+}
 
 
 # -- storage and registries ----------------------------------------------------------
