@@ -127,7 +127,8 @@ def services() -> Iterator[dict[str, Any]]:
 def endpoint_slices(count: int = PODS // PODS_PER_SERVICE, not_ready: bool = False) -> Iterator[dict[str, Any]]:
     """One slice per Service, its 100 pods' endpoints (the kind capture's shape, with nodeName as v1 writes it)."""
     shape = load("network/endpointslicelist-kind-kube-dns.json")[1]
-    endpoint = shape["endpoints"][0]
+    # discovery.k8s.io/v1 names the node in nodeName; the capture's `topology` is the older field it replaced.
+    endpoint = {k: v for k, v in shape["endpoints"][0].items() if k != "topology"}
     for s in range(count):
         first = s * PODS_PER_SERVICE
         endpoints = [
