@@ -365,7 +365,8 @@ def map_pod(pod: dict[str, Any]) -> Component:
         "pod",
         meta["name"],
         word,
-        pod_health(word, _condition(pod, "Ready").get("status") == "True"),
+        # Only a Running pod's health asks its Ready condition: looked up for those alone (150000 pods).
+        pod_health(word, word == "Running" and _condition(pod, "Ready").get("status") == "True"),
         namespace=meta.get("namespace") or "default",
         parent=node_id(node) if node else None,
         detail={
@@ -555,16 +556,21 @@ def _endpoint(e: dict[str, Any]) -> dict[str, Any]:
     A condition the API leaves unset reads as the API says: ready and serving
     when unknown, not terminating.
     """
-    conditions = e.get("conditions") or {}
+    conditions = e.get("conditions") or _EMPTY
     ready = conditions.get("ready") is not False
-    target = e.get("targetRef") or {}
+    serving = conditions.get("serving")
+    target = e.get("targetRef") or _EMPTY
+    node = e.get("nodeName") or (e.get("topology") or _EMPTY).get(HOSTNAME_LABEL) or ""
     return {
         "pod": (target.get("name") or "") if target.get("kind") == "Pod" else "",
-        "node": e.get("nodeName") or (e.get("topology") or {}).get(HOSTNAME_LABEL) or "",
+        "node": node,
         "ready": ready,
-        "serving": conditions.get("serving", ready) is not False,
-        "terminating": bool(conditions.get("terminating")),
+        "serving": ready if serving is None else serving,
+        "terminating": conditions.get("terminating") is True,
     }
+
+
+_EMPTY: dict[str, Any] = {}
 
 
 def map_endpointslice(endpoint_slice: dict[str, Any]) -> Component:
