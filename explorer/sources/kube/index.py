@@ -364,7 +364,7 @@ class ClusterIndex:
                 templates |= set(sets[component.name])
             if not sets:
                 del self.claim_templates[namespace]
-            prefixes = tuple(f"pvc/{namespace}/{t}-{component.name}-" for t in templates)
+            prefixes = tuple(component_id("pvc", f"{t}-{component.name}-", namespace) for t in templates)
             if prefixes:
                 dirty.update(cid for cid in self.storage if cid.startswith(prefixes))
 
