@@ -181,6 +181,32 @@ def test_a_statefulset_named_after_a_claim_later_claims_it():
     assert claim.detail["owner"] == ""
 
 
+def test_a_relist_without_a_slice_takes_it_and_its_endpoints_away(index):
+    """After 410 Gone the slices are listed afresh: one no page names is gone, its Service counts none."""
+    kubernetes_only = [network_and_workloads()["endpointslices"][0]]
+    changes = {c.component.id: c for c in index.replace("endpointslices", kubernetes_only)}
+    assert changes["endpointslice/kube-system/kube-dns-22mvb"].type.value == "removed"
+    dns = changes["service/kube-system/kube-dns"].component
+    assert (dns.health, dns.detail["endpoints"]) == (Health.WARNING, {"ready": 0, "notReady": 0})
+    assert not edges_of(index, EdgeKind.ROUTES)
+
+
+def test_an_endpoint_whose_conditions_are_unset_counts_as_ready_as_the_api_says():
+    endpoint_slice = copy.deepcopy(network_and_workloads()["endpointslices"][1])
+    del endpoint_slice["endpoints"][0]["conditions"]  # edited in memory: "nil ... interpreted as ready"
+    c = mapping.map_endpointslice(endpoint_slice)
+    assert c.detail["endpoints"][0]["ready"] is True
+    assert c.detail["endpoints"][0]["serving"] is True
+    assert c.detail["endpoints"][0]["terminating"] is False
+
+
+def test_an_external_name_service_has_no_endpoints_and_is_fine():
+    service = copy.deepcopy(load("network/service-clusterip-k9s.json")[0])
+    service["spec"] = {"type": "ExternalName", "externalName": "db.example.org"}  # edited in memory
+    c = mapping.map_service(service, 0, 0)
+    assert (c.status, c.health, c.detail["clusterIP"]) == ("Active", Health.OK, None)
+
+
 # -- through the watches of a real client against the local apiserver -------------------------------
 
 
