@@ -1,10 +1,14 @@
 """The kube source's own cost: a 5000-node, 150000-pod cluster's lists into a snapshot, and a watch burst.
 
-The objects are the fixtures' real Nodes, Leases and Pods (tests/fixtures/k8s), renamed and spread
-over the nodes, served as the apiserver would: JSON pages of 500. Timed, decoding included: each
-page's bytes into items, then ClusterIndex.load (what the source does with
-its first lists) and the ClusterState. Then 10000 MODIFIED pod watch lines, decoded and fed
-through the index in the batches its thread drains.
+The objects are the fixtures' real Nodes, Leases, Pods, Services, EndpointSlices, Deployments,
+ReplicaSets, DaemonSets and StatefulSets (tests/fixtures/k8s), renamed and spread over the nodes,
+served as the apiserver would: JSON pages of 500. Besides the pods: a Deployment (and its
+ReplicaSet, which owns the pods) per 50 pods, a Service per 100 pods with one EndpointSlice of
+their 100 endpoints, 10 DaemonSets and 100 StatefulSets. Timed, decoding included: each page's
+bytes into items, then ClusterIndex.load (what the source does with its first lists) and the
+ClusterState. Then 10000 MODIFIED pod watch lines, decoded and fed through the index in the
+batches its thread drains; then 1000 MODIFIED EndpointSlices (100 endpoints each, one of them
+turned not ready), the same way.
 
 Each decoder runs in a process of its own (twice; the table shows the better times and the
 higher peak), so each has its own peak memory:
@@ -39,6 +43,7 @@ from explorer.sources.kube.index import ClusterIndex
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "k8s"
 NODES, PODS, PAGE, BURST, BATCH = 5000, 150_000, 500, 10_000, 5000
+PODS_PER_DEPLOYMENT, PODS_PER_SERVICE, DAEMONSETS, STATEFULSETS, SLICE_BURST = 50, 100, 10, 100, 1000
 DECODERS = ("json", "orjson", "msgspec")
 RUNS = 2
 POD_SHAPES = [
@@ -78,13 +83,78 @@ def node_leases() -> Iterator[dict[str, Any]]:
 
 
 def pods(templates: list[dict[str, Any]], count: int = PODS, start: int = 0) -> Iterator[dict[str, Any]]:
+    """Pod i belongs to Deployment i // 50 (its ReplicaSet owns it) and Service i // 100, in namespace ns-<i // 500>."""
     for i in range(start, start + count):
         t = templates[i % len(templates)]
+        owner = {"kind": "ReplicaSet", "name": f"app-{i // PODS_PER_DEPLOYMENT:05d}-7d4b578979"}
         yield {
             **t,
-            "metadata": {**t["metadata"], "name": f"app-{i:06d}", "namespace": f"ns-{i % 300}"},
+            "metadata": {**t["metadata"], "name": f"app-{i:06d}", "namespace": namespace(i)}
+            | {"ownerReferences": [owner]},
             "spec": {**t["spec"], "nodeName": f"node-{i % NODES:05d}"},
         }
+
+
+def namespace(pod: int) -> str:
+    return f"ns-{pod // 500}"
+
+
+def renamed(obj: dict[str, Any], name: str, ns: str, **meta: Any) -> dict[str, Any]:
+    return {**obj, "metadata": {**obj["metadata"], "name": name, "namespace": ns, **meta}}
+
+
+def deployments() -> Iterator[dict[str, Any]]:
+    deployment = load("workloads/deployment-k9s.json")[0]
+    for d in range(PODS // PODS_PER_DEPLOYMENT):
+        spec = {**deployment["spec"], "replicas": PODS_PER_DEPLOYMENT}
+        yield {**renamed(deployment, f"app-{d:05d}", namespace(d * PODS_PER_DEPLOYMENT)), "spec": spec}
+
+
+def replicasets() -> Iterator[dict[str, Any]]:
+    replicaset = load("workloads/replicaset-k9s.json")[0]
+    for d in range(PODS // PODS_PER_DEPLOYMENT):
+        owner = [{**replicaset["metadata"]["ownerReferences"][0], "name": f"app-{d:05d}"}]
+        rs = renamed(replicaset, f"app-{d:05d}-7d4b578979", namespace(d * PODS_PER_DEPLOYMENT), ownerReferences=owner)
+        yield {**rs, "spec": {**replicaset["spec"], "replicas": PODS_PER_DEPLOYMENT}}
+
+
+def services() -> Iterator[dict[str, Any]]:
+    service = load("network/service-clusterip-k9s.json")[0]
+    for s in range(PODS // PODS_PER_SERVICE):
+        yield renamed(service, f"svc-{s:05d}", namespace(s * PODS_PER_SERVICE))
+
+
+def endpoint_slices(count: int = PODS // PODS_PER_SERVICE, not_ready: bool = False) -> Iterator[dict[str, Any]]:
+    """One slice per Service, its 100 pods' endpoints (the kind capture's shape, with nodeName as v1 writes it)."""
+    shape = load("network/endpointslicelist-kind-kube-dns.json")[1]
+    # discovery.k8s.io/v1 names the node in nodeName; the capture's `topology` is the older field it replaced.
+    endpoint = {k: v for k, v in shape["endpoints"][0].items() if k != "topology"}
+    for s in range(count):
+        first = s * PODS_PER_SERVICE
+        endpoints = [
+            {
+                **endpoint,
+                "conditions": {"ready": not (not_ready and i == first)},
+                "targetRef": {**endpoint["targetRef"], "name": f"app-{i:06d}", "namespace": namespace(i)},
+                "nodeName": f"node-{i % NODES:05d}",
+            }
+            for i in range(first, first + PODS_PER_SERVICE)
+        ]
+        labels = {**shape["metadata"]["labels"], "kubernetes.io/service-name": f"svc-{s:05d}"}
+        yield {**renamed(shape, f"svc-{s:05d}-abcde", namespace(first), labels=labels), "endpoints": endpoints}
+
+
+def daemonsets() -> Iterator[dict[str, Any]]:
+    daemonset = load("workloads/daemonset-k9s.json")[0]
+    status = {**daemonset["status"], "desiredNumberScheduled": NODES, "numberReady": NODES}
+    for d in range(DAEMONSETS):
+        yield {**renamed(daemonset, f"agent-{d}", "kube-system"), "status": status}
+
+
+def statefulsets() -> Iterator[dict[str, Any]]:
+    statefulset = load("workloads/statefulset-k9s.json")[0]
+    for d in range(STATEFULSETS):
+        yield renamed(statefulset, f"db-{d:03d}", namespace(d * 1500))
 
 
 def pages(objects: Iterator[dict[str, Any]]) -> Iterator[bytes]:
@@ -124,11 +194,11 @@ def watch_decoder(decoder: str) -> Callable[[bytes], tuple[str, Any]]:
     return head if decoder == "msgspec" else whole
 
 
-def object_decoder(decoder: str) -> Callable[[Any], dict[str, Any]]:
+def object_decoder(decoder: str, collection: str) -> Callable[[Any], dict[str, Any]]:
     """What the index's thread makes of it: the object to map."""
 
     def decoded(line: bytes) -> dict[str, Any]:
-        return decode.decode_watched("pods", line)
+        return decode.decode_watched(collection, line)
 
     def parsed(obj: dict[str, Any]) -> dict[str, Any]:
         return obj
@@ -148,6 +218,12 @@ def measure(decoder: str) -> dict[str, Any]:
         "nodes": lambda: nodes(),
         "node-leases": lambda: node_leases(),
         "pods": lambda: pods(templates),
+        "services": lambda: services(),
+        "endpointslices": lambda: endpoint_slices(),
+        "deployments": lambda: deployments(),
+        "replicasets": lambda: replicasets(),
+        "daemonsets": lambda: daemonsets(),
+        "statefulsets": lambda: statefulsets(),
     }
     # The lists' pages, written to a file first: read back one at a time, they stand for the
     # network, which hands the source one page's bytes at a time.
@@ -188,15 +264,11 @@ def measure(decoder: str) -> dict[str, Any]:
         orjson.dumps({"type": "MODIFIED", "object": {**pod, "status": shapes[i % len(shapes)]}})
         for i, pod in enumerate(pods(templates, BURST))
     ]
-    watch_line, whole = watch_decoder(decoder), object_decoder(decoder)
-    start, cpu = time.perf_counter(), time.process_time()
-    changed = 0
-    for offset in range(0, BURST, BATCH):
-        # As the source does: read in the watch threads, with the collector running, then
-        # mapped in the index's thread, in the batches it drains.
-        heads = [watch_line(line) for line in lines[offset : offset + BATCH]]
-        changed += len(index.apply_many(("pods", kind, whole(obj)) for kind, obj in heads))
-    burst_s, burst_cpu = time.perf_counter() - start, time.process_time() - cpu
+    burst_s, burst_cpu, changed = burst(index, decoder, "pods", lines)
+    slice_lines = [
+        orjson.dumps({"type": "MODIFIED", "object": obj}) for obj in endpoint_slices(SLICE_BURST, not_ready=True)
+    ]
+    slices_s, slices_cpu, slices_changed = burst(index, decoder, "endpointslices", slice_lines)
     return {
         "components": components,
         "decode_s": decode_s,
@@ -208,7 +280,23 @@ def measure(decoder: str) -> dict[str, Any]:
         "changed": changed,
         "burst_s": burst_s,
         "burst_cpu": burst_cpu,
+        "slices_changed": slices_changed,
+        "slices_s": slices_s,
+        "slices_cpu": slices_cpu,
     }
+
+
+def burst(index: ClusterIndex, decoder: str, collection: str, lines: list[bytes]) -> tuple[float, float, int]:
+    """(wall s, CPU s, changes) of a burst of watch lines, read and mapped as the source does."""
+    watch_line, whole = watch_decoder(decoder), object_decoder(decoder, collection)
+    start, cpu = time.perf_counter(), time.process_time()
+    changed = 0
+    for offset in range(0, len(lines), BATCH):
+        # As the source does: read in the watch threads, with the collector running, then
+        # mapped in the index's thread, in the batches it drains.
+        heads = [watch_line(line) for line in lines[offset : offset + BATCH]]
+        changed += len(index.apply_many((collection, kind, whole(obj)) for kind, obj in heads))
+    return time.perf_counter() - start, time.process_time() - cpu, changed
 
 
 def main() -> None:
@@ -241,6 +329,10 @@ def main() -> None:
     rows = [
         ["measure", *decoders, "target"],
         row("cluster", lambda r: f"{NODES} nodes, {PODS} pods"),
+        row(
+            "and",
+            lambda r: f"{PODS // PODS_PER_DEPLOYMENT} Deployments+RS, {PODS // PODS_PER_SERVICE} Services+slices",
+        ),
         row("components in the snapshot", lambda r: str(r["components"])),
         row("reading the pages' bytes (not counted), wall", lambda r: f"{r['read_s']:.2f} s"),
         row("decoding the lists, wall", lambda r: f"{r['decode_s']:.2f} s"),
@@ -253,6 +345,9 @@ def main() -> None:
             "watch lines decoded + indexed, wall", lambda r: f"{BURST / r['burst_s']:.0f} events/s", ">= 20000 events/s"
         ),
         row("watch lines decoded + indexed, CPU", lambda r: f"{BURST / r['burst_cpu']:.0f} events/s"),
+        row("EndpointSlice burst", lambda r: f"{SLICE_BURST} slices of 100, {r['slices_changed']} changes"),
+        row("slice lines decoded + indexed, wall", lambda r: f"{SLICE_BURST / r['slices_s']:.0f} events/s"),
+        row("slice lines decoded + indexed, CPU", lambda r: f"{SLICE_BURST / r['slices_cpu']:.0f} events/s"),
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

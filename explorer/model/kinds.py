@@ -25,11 +25,14 @@ __all__ = [
     "LAYERS",
     "NAMESPACED",
     "Kind",
+    "endpointslice_health",
     "kind_of",
     "kinds_where",
     "missing_detail",
     "pod_health",
     "pod_ready_text",
+    "service_health",
+    "workload_health",
 ]
 
 CLUSTER = "cluster"
@@ -377,3 +380,35 @@ def pod_health(status: str, ready: bool) -> Health:
 def pod_ready_text(ready_containers: int, containers: int) -> str:
     """`detail["ready"]` of a pod: kubectl's READY column, ready containers over containers (`1/1`)."""
     return f"{ready_containers}/{containers}"
+
+
+def workload_health(ready: int, wanted: int) -> tuple[str, Health, str]:
+    """A Deployment's, ReplicaSet's, DaemonSet's or StatefulSet's (status, health, why) from its pods.
+
+    All the pods it wants ready (a Deployment: available) is ok; fewer is on its way, a warning, as
+    kubectl's READY column `2/3` says. Both sources ask this.
+    """
+    if ready >= wanted:
+        return "Available", Health.OK, ""
+    return "Progressing", Health.WARNING, f"{ready} of {wanted} pods ready"
+
+
+def service_health(ready_endpoints: int, service_type: str = "ClusterIP") -> tuple[str, Health, str]:
+    """A Service's (status, health, why) from the ready endpoints its EndpointSlices hold.
+
+    None ready: connections to it are refused (a warning). An ExternalName Service has no endpoints,
+    only a DNS name, and is ok as it is.
+    """
+    if ready_endpoints or service_type == "ExternalName":
+        return "Active", Health.OK, ""
+    return "NoReadyEndpoints", Health.WARNING, "no ready endpoint: connections to the Service are refused"
+
+
+def endpointslice_health(endpoints: int, ready: int) -> tuple[str, Health, str]:
+    """An EndpointSlice's (status, health, why): any endpoint not ready makes it a warning; empty is ok."""
+    if not endpoints:
+        return "Empty", Health.OK, ""
+    if ready == endpoints:
+        return "Ready", Health.OK, ""
+    return "NotReady", Health.WARNING, f"{endpoints - ready} of {endpoints} endpoints not ready"
+

@@ -42,7 +42,7 @@ REQUEST_TIMEOUT = (5.0, 30.0)
 class Collection:
     """One listed-and-watched collection: which typed API call reads it, and how RBAC names it."""
 
-    api: str  # the client class: CoreV1Api, CoordinationV1Api, StorageV1Api
+    api: str  # the client class: CoreV1Api, CoordinationV1Api, StorageV1Api, DiscoveryV1Api, AppsV1Api
     method: str
     resource: str  # as RBAC names it
     group: str = ""
@@ -79,6 +79,14 @@ COLLECTIONS: dict[str, Collection] = {
     "pvs": Collection("CoreV1Api", "list_persistent_volume", "persistentvolumes"),
     "pvcs": Collection("CoreV1Api", "list_persistent_volume_claim_for_all_namespaces", "persistentvolumeclaims"),
     "storageclasses": Collection("StorageV1Api", "list_storage_class", "storageclasses", "storage.k8s.io"),
+    "services": Collection("CoreV1Api", "list_service_for_all_namespaces", "services"),
+    "endpointslices": Collection(
+        "DiscoveryV1Api", "list_endpoint_slice_for_all_namespaces", "endpointslices", "discovery.k8s.io"
+    ),
+    "deployments": Collection("AppsV1Api", "list_deployment_for_all_namespaces", "deployments", "apps"),
+    "replicasets": Collection("AppsV1Api", "list_replica_set_for_all_namespaces", "replicasets", "apps"),
+    "daemonsets": Collection("AppsV1Api", "list_daemon_set_for_all_namespaces", "daemonsets", "apps"),
+    "statefulsets": Collection("AppsV1Api", "list_stateful_set_for_all_namespaces", "statefulsets", "apps"),
     # Core events, not events.k8s.io: the 37.x client's EventsV1Api fails on eventTime null.
     "events": Collection("CoreV1Api", "list_event_for_all_namespaces", "events"),
 }

@@ -239,6 +239,121 @@ class StorageClass(TypedDict, total=False):
     volumeBindingMode: str | None
 
 
+# Services and EndpointSlices
+
+
+class _ServicePort(TypedDict, total=False):
+    name: str | None
+    protocol: str | None
+    port: int | None
+    targetPort: int | str | None
+    nodePort: int | None
+
+
+class _ServiceSpec(TypedDict, total=False):
+    type: str | None
+    clusterIP: str | None
+    ports: list[_ServicePort] | None
+    selector: dict[str, str] | None
+
+
+class Service(TypedDict, total=False):
+    metadata: _Metadata | None
+    spec: _ServiceSpec | None
+
+
+class _EndpointConditions(TypedDict, total=False):
+    ready: bool | None
+    serving: bool | None
+    terminating: bool | None
+
+
+class _TargetRef(TypedDict, total=False):
+    kind: str | None
+    name: str | None
+
+
+class _Endpoint(TypedDict, total=False):
+    conditions: _EndpointConditions | None
+    nodeName: str | None
+    targetRef: _TargetRef | None
+    # discovery.k8s.io/v1beta1 (and slices written before v1) name the node here instead of nodeName.
+    topology: dict[str, str] | None
+
+
+class EndpointSlice(TypedDict, total=False):
+    metadata: _Metadata | None
+    addressType: str | None
+    endpoints: list[_Endpoint] | None
+
+
+# Workload controllers (apps/v1)
+
+
+class _Toleration(TypedDict, total=False):
+    key: str | None
+    operator: str | None
+    value: str | None
+    effect: str | None
+
+
+class _TemplatePodSpec(TypedDict, total=False):
+    containers: list[_Container] | None
+    tolerations: list[_Toleration] | None
+
+
+class _Template(TypedDict, total=False):
+    spec: _TemplatePodSpec | None
+
+
+class _RollingUpdate(TypedDict, total=False):
+    maxSurge: int | str | None
+    maxUnavailable: int | str | None
+
+
+class _Strategy(TypedDict, total=False):
+    type: str | None
+    rollingUpdate: _RollingUpdate | None
+
+
+class _ClaimTemplateMetadata(TypedDict, total=False):
+    name: str | None
+
+
+class _ClaimTemplate(TypedDict, total=False):
+    metadata: _ClaimTemplateMetadata | None
+    spec: _PVCSpec | None
+
+
+class _WorkloadSpec(TypedDict, total=False):
+    replicas: int | None
+    template: _Template | None
+    strategy: _Strategy | None  # a Deployment's
+    serviceName: str | None  # a StatefulSet's
+    volumeClaimTemplates: list[_ClaimTemplate] | None
+
+
+class _WorkloadStatus(TypedDict, total=False):
+    replicas: int | None
+    readyReplicas: int | None
+    updatedReplicas: int | None
+    availableReplicas: int | None
+    currentReplicas: int | None
+    # A DaemonSet's
+    desiredNumberScheduled: int | None
+    currentNumberScheduled: int | None
+    numberReady: int | None
+    updatedNumberScheduled: int | None
+
+
+class Workload(TypedDict, total=False):
+    """A Deployment, ReplicaSet, DaemonSet or StatefulSet: the fields any of them has that the mapping reads."""
+
+    metadata: _Metadata | None
+    spec: _WorkloadSpec | None
+    status: _WorkloadStatus | None
+
+
 # Core events
 
 
@@ -280,6 +395,12 @@ SHAPES: dict[str, type] = {
     "pvcs": PersistentVolumeClaim,
     "storageclasses": StorageClass,
     "events": CoreEvent,
+    "services": Service,
+    "endpointslices": EndpointSlice,
+    "deployments": Workload,
+    "replicasets": Workload,
+    "daemonsets": Workload,
+    "statefulsets": Workload,
 }
 
 

@@ -21,12 +21,16 @@ from typing import Any
 from explorer.model import ChangeType, ClusterState, Component, ComponentChange, Health
 from explorer.model.ids import component_id, node_agent_id, parse_id
 from explorer.model.timestamps import iso_timestamp
-from explorer.sources.kube import mapping
+from explorer.sources.kube import decode, mapping
 
 __all__ = ["RESOURCES", "ClusterIndex", "collector_paused", "thaw_heap"]
 
-# The watched collections, by the name the source and the index share.
-RESOURCES = ("nodes", "node-leases", "leader-leases", "pods", "pvs", "pvcs", "storageclasses")
+# The watched collections, by the name the source and the index share: every shape decode.py reads
+# but the events, which go to the timeline, not the index.
+RESOURCES = tuple(name for name in decode.SHAPES if name != "events")
+# Collections whose objects are each one component, mapped on their own (mapping.MAPPED_ALONE).
+_MAPPED_ALONE = mapping.MAPPED_ALONE
+_NAMESPACED = frozenset({"pods", "pvcs", "services", *_MAPPED_ALONE})
 
 PodKey = tuple[str, str]
 
@@ -52,6 +56,10 @@ _pause_lock = threading.Lock()
 _pausers = 0
 _was_enabled = False
 _settle = False
+
+
+def _namespace_of(obj: dict[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or "default"
 
 
 @contextlib.contextmanager
@@ -102,6 +110,10 @@ class ClusterIndex:
         self.members: dict[str, PodKey] = {}  # control-plane component id -> its static pod
         self.proxies: dict[str, PodKey] = {}  # node -> its kube-proxy pod
         self.storage: dict[str, Component] = {}  # pv, pvc and storageclass components by id
+        self.services: dict[PodKey, dict[str, Any]] = {}  # (namespace, name) -> the Service as decoded
+        self.workloads: dict[str, Component] = {}  # EndpointSlices and the workload controllers, by id
+        self.service_slices: dict[PodKey, set[str]] = {}  # a Service's (namespace, name) -> its slices' ids
+        self.claim_templates: dict[str, dict[str, tuple[str, ...]]] = {}  # namespace -> StatefulSet -> templates
         self.registries: dict[str, list[int]] = {}  # host -> [pods, pods failing to pull]
         self.managed: bool = False
         self.health_checks: tuple[str | None, str | None, bool | None, str] = (None, None, None, "")
@@ -237,7 +249,7 @@ class ClusterIndex:
     @staticmethod
     def _key(resource: str, obj: dict[str, Any]) -> Any:
         meta = obj.get("metadata") or {}
-        if resource in ("pods", "pvcs"):
+        if resource in _NAMESPACED:
             return (meta.get("namespace") or "default", meta.get("name", ""))
         return meta.get("name", "")
 
@@ -250,9 +262,15 @@ class ClusterIndex:
             return [name for name, kind in mapping.LEADER_LEASES.items() if kind in self.leaders]
         if resource == "pods":
             return list(self.pods)
-        prefix = {"pvs": "pv/", "pvcs": "pvc/", "storageclasses": "storageclass/"}[resource]
+        if resource == "services":
+            return list(self.services)
+        if resource in _MAPPED_ALONE:
+            prefix, held = f"{_MAPPED_ALONE[resource][0]}/", self.workloads
+        else:
+            prefix = {"pvs": "pv/", "pvcs": "pvc/", "storageclasses": "storageclass/"}[resource]
+            held = self.storage
         keys: list[Any] = []
-        for cid in self.storage:
+        for cid in held:
             if cid.startswith(prefix):
                 _, namespace, name = parse_id(cid)
                 keys.append((namespace, name) if namespace else name)
@@ -291,14 +309,64 @@ class ClusterIndex:
             dirty.update(cid for cid in self.members if cid.startswith(f"{member_kind}/"))
         elif resource == "pods":
             self._apply_pod(obj, deleted, dirty)
+        elif resource == "services":
+            key = (_namespace_of(obj), name)
+            if deleted:
+                self.services.pop(key, None)
+            else:
+                self.services[key] = obj
+            dirty.add(component_id("service", name, key[0]))
+        elif resource in _MAPPED_ALONE:
+            self._apply_alone(resource, obj, deleted, dirty)
         else:
-            mapper = {"pvs": mapping.map_pv, "pvcs": mapping.map_pvc, "storageclasses": mapping.map_storageclass}
+            mapper: dict[str, Callable[[dict[str, Any]], Component]] = {
+                "pvs": mapping.map_pv,
+                "pvcs": mapping.map_pvc,
+                "storageclasses": mapping.map_storageclass,
+            }
             component = mapper[resource](obj)
             if deleted:
                 self.storage.pop(component.id, None)
             else:
                 self.storage[component.id] = component
             dirty.add(component.id)
+
+    def _apply_alone(self, resource: str, obj: dict[str, Any], deleted: bool, dirty: set[str]) -> None:
+        """An EndpointSlice or a workload controller: its own component, and what it counts for.
+
+        A slice's endpoints add up into its Service's counts; a StatefulSet's claim
+        templates name the PVCs it made (`<template>-<set>-<ordinal>`).
+        """
+        component = _MAPPED_ALONE[resource][1](obj)
+        namespace = component.namespace or "default"
+        old = self.workloads.pop(component.id, None)
+        if not deleted:
+            self.workloads[component.id] = component
+        dirty.add(component.id)
+        if resource == "endpointslices":
+            for c, add in ((old, False), (None if deleted else component, True)):
+                service = str(c.detail.get("service") or "") if c else ""
+                if not service:
+                    continue
+                slices = self.service_slices.setdefault((namespace, service), set())
+                if add:
+                    slices.add(component.id)
+                else:
+                    slices.discard(component.id)
+                    if not slices:
+                        del self.service_slices[(namespace, service)]
+                dirty.add(component_id("service", service, namespace))
+        elif resource == "statefulsets":
+            sets = self.claim_templates.setdefault(namespace, {})
+            templates = set(sets.pop(component.name, ()))
+            if not deleted:
+                sets[component.name] = mapping.claim_templates(obj)
+                templates |= set(sets[component.name])
+            if not sets:
+                del self.claim_templates[namespace]
+            prefixes = tuple(component_id("pvc", f"{t}-{component.name}-", namespace) for t in templates)
+            if prefixes:
+                dirty.update(cid for cid in self.storage if cid.startswith(prefixes))
 
     def _apply_pod(self, pod: dict[str, Any], deleted: bool, dirty: set[str]) -> None:
         meta = pod.get("metadata") or {}
@@ -349,6 +417,8 @@ class ClusterIndex:
         ids |= {node_agent_id("kube-proxy", n) for n in self.proxies}
         ids |= {e.target for e in self.pods.values()}
         ids |= set(self.storage)
+        ids |= set(self.workloads)
+        ids |= {component_id("service", name, namespace) for namespace, name in self.services}
         ids |= {component_id("registry", h) for h in self.registries}
         if self.managed:
             ids.add(component_id("apiserver", "managed"))
@@ -378,10 +448,33 @@ class ClusterIndex:
             return mapping.map_registry(name, counts[0], counts[1]) if counts else None
         if kind == "apiserver" and name == "managed":
             return mapping.map_managed_apiserver(*self.health_checks) if self.managed else None
+        if kind == "service":
+            return self._service(namespace or "default", name)
+        if kind == "pvc":
+            return self._claim(cid, namespace or "default", name)
         if cid in self.members:
             pod = self.pods[self.members[cid]].component
             return mapping.map_control_plane(kind, name, pod, self.leaders.get(kind), self.clock())
-        return self.storage.get(cid)
+        return self.storage.get(cid) or self.workloads.get(cid)
+
+    def _service(self, namespace: str, name: str) -> Component | None:
+        service = self.services.get((namespace, name))
+        if service is None:
+            return None
+        ready = not_ready = 0
+        for slice_id in self.service_slices.get((namespace, name), ()):
+            detail = self.workloads[slice_id].detail
+            ready += detail["ready"]
+            not_ready += detail["notReady"]
+        return mapping.map_service(service, ready, not_ready)
+
+    def _claim(self, cid: str, namespace: str, name: str) -> Component | None:
+        """A PVC, owned by the StatefulSet whose claim template named it, where no ownerReference says so."""
+        claim = self.storage.get(cid)
+        if claim is None or claim.detail.get("owner"):
+            return claim
+        owner = mapping.claim_owner(name, self.claim_templates.get(namespace, {}))
+        return claim.with_(detail={**claim.detail, "owner": owner}) if owner else claim
 
     def _doubted(self, c: Component) -> Component:
         """`c` as the watches last said, marked possibly stale: not plainly ok while the apiserver fails."""

@@ -7,22 +7,37 @@ Ready condition), so the page and kubectl agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from explorer.model import Component, Event, Health
-from explorer.model.ids import component_id, node_agent_id
+from explorer.model.ids import component_id, node_agent_id, node_id
 from explorer.model.images import registry_of
+from explorer.model.kinds import (
+    KINDS,
+    endpointslice_health,
+    pod_health,
+    pod_ready_text,
+    service_health,
+    workload_health,
+)
 from explorer.model.timestamps import iso_timestamp
 
 __all__ = [
     "CONTROL_PLANE_POD_PREFIXES",
+    "MAPPED_ALONE",
+    "claim_owner",
+    "claim_templates",
     "control_plane_member",
     "event_time",
     "is_kube_proxy_pod",
     "leader_node",
     "map_control_plane",
+    "map_daemonset",
+    "map_deployment",
+    "map_endpointslice",
     "map_event",
     "map_kube_proxy",
     "map_kubelet",
@@ -32,12 +47,16 @@ __all__ = [
     "map_pv",
     "map_pvc",
     "map_registry",
+    "map_replicaset",
     "map_runtime",
+    "map_service",
+    "map_statefulset",
     "map_storageclass",
     "parse_health_checks",
     "parse_time",
     "pod_images",
     "pod_status",
+    "slice_service",
     "slim_node",
 ]
 
@@ -54,27 +73,6 @@ LEADER_LEASES = {"kube-scheduler": "scheduler", "kube-controller-manager": "cont
 
 NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
 PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
-ERROR_REASONS = frozenset(
-    {
-        "CrashLoopBackOff",
-        "ErrImagePull",
-        "ImagePullBackOff",
-        "ErrImageNeverPull",
-        "InvalidImageName",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-        "PreStartHookError",
-        "PostStartHookError",
-        "OOMKilled",
-        "Error",
-        "Failed",
-        "Evicted",
-        "ContainerStatusUnknown",
-        "DeadlineExceeded",
-        "BackoffLimitExceeded",
-    }
-)
 PULL_FAILURES = frozenset({"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"})
 
 
@@ -182,6 +180,8 @@ def map_node(node: dict[str, Any]) -> Component:
                 {"key": t.get("key"), "value": t.get("value", ""), "effect": t.get("effect")}
                 for t in spec.get("taints") or []
             ],
+            "labels": dict(_meta(node).get("labels") or {}),
+            "unschedulable": bool(spec.get("unschedulable")),
             "kubeletVersion": info.get("kubeletVersion", ""),
             "osImage": info.get("osImage", ""),
             "architecture": info.get("architecture", ""),
@@ -214,7 +214,7 @@ def map_kubelet(node: dict[str, Any], lease: dict[str, Any] | None, now: datetim
         status, health = "Unknown", Health.UNKNOWN
         detail["why"] = "the kubelet has stopped posting node status"
     return Component(
-        node_agent_id("kubelet", name), "kubelet", name, status, health, parent=f"node/{name}", detail=detail
+        node_agent_id("kubelet", name), "kubelet", name, status, health, parent=node_id(name), detail=detail
     )
 
 
@@ -234,7 +234,7 @@ def map_runtime(node: dict[str, Any]) -> Component:
         status, health = "Unknown", Health.UNKNOWN
         detail["why"] = "the node is not ready, so its kubelet does not vouch for the runtime"
     return Component(
-        node_agent_id("runtime", name), "runtime", name, status, health, parent=f"node/{name}", detail=detail
+        node_agent_id("runtime", name), "runtime", name, status, health, parent=node_id(name), detail=detail
     )
 
 
@@ -244,16 +244,36 @@ def is_kube_proxy_pod(pod: dict[str, Any]) -> bool:
 
 
 def map_kube_proxy(node_name: str, pod_component: Component) -> Component:
-    """kube-proxy as a DaemonSet pod on the node: the pod's status is the agent's."""
+    """kube-proxy as a DaemonSet pod on the node: the pod's status is the agent's.
+
+    Whether its rules are synced is not in any object the explorer may read: they
+    count as synced while its pod runs ready, stale otherwise (since when, unknown).
+    Its mode lives in a ConfigMap the explorer is not granted: None.
+    """
+    images = pod_component.detail.get("images") or []
+    synced = pod_component.status == "Running" and pod_component.health is Health.OK
     return Component(
         node_agent_id("kube-proxy", node_name),
         "kube-proxy",
         node_name,
         pod_component.status,
         pod_component.health,
-        parent=f"node/{node_name}",
-        detail={"pod": f"{pod_component.namespace}/{pod_component.name}", **_agent_detail(pod_component)},
+        parent=node_id(node_name),
+        detail={
+            "pod": f"{pod_component.namespace}/{pod_component.name}",
+            "version": _image_tag(images[0]) if images else "",
+            "mode": None,
+            "rules": {"state": "synced" if synced else "stale", "staleSince": None},
+            **_agent_detail(pod_component),
+        },
     )
+
+
+def _image_tag(image: str) -> str:
+    """`registry.k8s.io/kube-proxy:v1.21.1` -> `v1.21.1`; the digest or "" when the image has no tag."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    return last.partition(":")[2] or digest
 
 
 def _agent_detail(pod_component: Component) -> dict[str, Any]:
@@ -332,20 +352,6 @@ def pod_status(pod: dict[str, Any]) -> tuple[str, str]:
     return reason, why
 
 
-def _pod_health(pod: dict[str, Any], word: str) -> Health:
-    base = word.removeprefix("Init:")
-    if base in ERROR_REASONS or base.startswith(("Signal:", "ExitCode:")):
-        return Health.ERROR
-    if word == "Unknown":
-        return Health.UNKNOWN
-    if word in {"Completed", "Succeeded"}:
-        return Health.OK
-    if word == "Running":
-        ready = _condition(pod, "Ready").get("status") == "True"
-        return Health.OK if ready else Health.WARNING
-    return Health.WARNING
-
-
 def map_pod(pod: dict[str, Any]) -> Component:
     meta = _meta(pod)
     spec = pod.get("spec") or {}
@@ -359,9 +365,10 @@ def map_pod(pod: dict[str, Any]) -> Component:
         "pod",
         meta["name"],
         word,
-        _pod_health(pod, word),
+        # Only a Running pod's health asks its Ready condition: looked up for those alone (150000 pods).
+        pod_health(word, word == "Running" and _condition(pod, "Ready").get("status") == "True"),
         namespace=meta.get("namespace") or "default",
-        parent=f"node/{node}" if node else None,
+        parent=node_id(node) if node else None,
         detail={
             "phase": status.get("phase", ""),
             "owner": f"{owners[0].get('kind')}/{owners[0].get('name')}" if owners else "",
@@ -372,7 +379,7 @@ def map_pod(pod: dict[str, Any]) -> Component:
                 for v in spec.get("volumes") or []
                 if (v.get("persistentVolumeClaim") or {}).get("claimName")
             ],
-            "ready": f"{sum(1 for c in statuses if c.get('ready'))}/{len(spec.get('containers') or [])}",
+            "ready": pod_ready_text(sum(1 for c in statuses if c.get("ready")), len(spec.get("containers") or [])),
             "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
             "ip": status.get("podIP", ""),
             "why": why,
@@ -426,7 +433,9 @@ def map_control_plane(
     members then say NoLeader (a warning), as a failover is due.
     """
     status, health = pod_component.status, pod_component.health
-    detail = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
+    detail: dict[str, Any] = {"pod": f"kube-system/{pod_component.name}", **_agent_detail(pod_component)}
+    if kind == "etcd":
+        detail["term"] = None  # the raft term is in etcd's own metrics, which the API does not serve
     if kind in ("scheduler", "controller-manager") and status == "Running" and health is Health.OK:
         leader = leader_node(leader_lease) if leader_lease else None
         age, duration = lease_age(leader_lease, now) if leader_lease else (None, 0)
@@ -438,7 +447,7 @@ def map_control_plane(
             detail["why"] = f"the leader Lease was not renewed within its {duration} s"
         else:
             status = "Leader" if leader == node else "Follower"
-    return Component(component_id(kind, node), kind, node, status, health, parent=f"node/{node}", detail=detail)
+    return Component(component_id(kind, node), kind, node, status, health, parent=node_id(node), detail=detail)
 
 
 def parse_health_checks(text: str) -> dict[str, str]:
@@ -475,6 +484,278 @@ def map_managed_apiserver(livez: str | None, readyz: str | None, readyz_ok: bool
     )
 
 
+# -- Services, EndpointSlices and the workload controllers -----------------------------
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+
+
+def _namespace(obj: dict[str, Any]) -> str:
+    return _meta(obj).get("namespace") or "default"
+
+
+def _owner(obj: dict[str, Any], kinds: tuple[str, ...]) -> str:
+    """`Kind/name` of the first ownerReference of one of `kinds` (as a pod's detail.owner reads), else ""."""
+    for ref in _meta(obj).get("ownerReferences") or ():
+        if ref.get("kind") in kinds and ref.get("name"):
+            return f"{ref['kind']}/{ref['name']}"
+    return ""
+
+
+def _template_image(obj: dict[str, Any]) -> str:
+    containers = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    return (containers[0].get("image") or "") if containers else ""
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    text = (_meta(obj).get("annotations") or {}).get(REVISION_ANNOTATION) or ""
+    return int(text) if text.isdigit() else 0
+
+
+def slice_service(endpoint_slice: dict[str, Any]) -> str:
+    """The name of the Service a slice belongs to: its `kubernetes.io/service-name` label ("" if none)."""
+    return str((_meta(endpoint_slice).get("labels") or {}).get(SERVICE_NAME_LABEL) or "")
+
+
+def map_service(service: dict[str, Any], ready: int, not_ready: int) -> Component:
+    """A Service with the ready and not-ready endpoints its EndpointSlices hold (the caller adds them up)."""
+    meta, spec = _meta(service), service.get("spec") or {}
+    namespace = _namespace(service)
+    service_type = spec.get("type") or "ClusterIP"
+    status, health, why = service_health(ready, service_type)
+    ports = [
+        {key: port[key] for key in ("name", "protocol", "port", "targetPort", "nodePort") if port.get(key) is not None}
+        for port in spec.get("ports") or ()
+    ]
+    return Component(
+        component_id("service", meta["name"], namespace),
+        "service",
+        meta["name"],
+        status,
+        health,
+        namespace=namespace,
+        detail={
+            "type": service_type,
+            "clusterIP": spec.get("clusterIP") or None,
+            "ports": ports,
+            "selector": dict(spec.get("selector") or {}),
+            "endpoints": {"ready": ready, "notReady": not_ready},
+            "why": why,
+        },
+    )
+
+
+def _endpoint(e: dict[str, Any]) -> dict[str, Any]:
+    """One endpoint as the simulator writes it: its pod, node and conditions.
+
+    A condition the API leaves unset reads as the API says: ready and serving
+    when unknown, not terminating.
+    """
+    conditions = e.get("conditions") or _EMPTY
+    ready = conditions.get("ready") is not False
+    serving = conditions.get("serving")
+    target = e.get("targetRef") or _EMPTY
+    node = e.get("nodeName") or (e.get("topology") or _EMPTY).get(HOSTNAME_LABEL) or ""
+    return {
+        "pod": (target.get("name") or "") if target.get("kind") == "Pod" else "",
+        "node": node,
+        "ready": ready,
+        "serving": ready if serving is None else serving,
+        "terminating": conditions.get("terminating") is True,
+    }
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def map_endpointslice(endpoint_slice: dict[str, Any]) -> Component:
+    """An EndpointSlice: its endpoints (each a pod on a node, ready or not), counted by node."""
+    meta = _meta(endpoint_slice)
+    namespace = _namespace(endpoint_slice)
+    endpoints = [_endpoint(e) for e in endpoint_slice.get("endpoints") or ()]
+    ready = sum(1 for e in endpoints if e["ready"])
+    tally: dict[str, list[int]] = {}
+    for e in endpoints:
+        tally.setdefault(e["node"], [0, 0])[0 if e["ready"] else 1] += 1
+    service = slice_service(endpoint_slice)
+    status, health, why = endpointslice_health(len(endpoints), ready)
+    return Component(
+        component_id("endpointslice", meta["name"], namespace),
+        "endpointslice",
+        meta["name"],
+        status,
+        health,
+        namespace=namespace,
+        detail={
+            "owner": f"Service/{service}" if service else _owner(endpoint_slice, ("Service",)),
+            "service": service,
+            "addressType": endpoint_slice.get("addressType") or "",
+            "endpoints": endpoints,
+            "ready": ready,
+            "notReady": len(endpoints) - ready,
+            "byNode": {node: {"ready": r, "notReady": n} for node, (r, n) in sorted(tally.items())},
+            "why": why,
+        },
+    )
+
+
+def map_deployment(deployment: dict[str, Any]) -> Component:
+    """A Deployment: healthy when all its replicas are available (kubectl's AVAILABLE)."""
+    meta, spec, status = _meta(deployment), deployment.get("spec") or {}, deployment.get("status") or {}
+    namespace = _namespace(deployment)
+    replicas = _whole(spec.get("replicas", 1))
+    available = _whole(status.get("availableReplicas"))
+    word, health, why = workload_health(available, replicas)
+    strategy = spec.get("strategy") or {}
+    rolling = strategy.get("rollingUpdate") or {}
+    return Component(
+        component_id("deployment", meta["name"], namespace),
+        "deployment",
+        meta["name"],
+        word,
+        health,
+        namespace=namespace,
+        detail={
+            "replicas": replicas,
+            "ready": _whole(status.get("readyReplicas")),
+            "updated": _whole(status.get("updatedReplicas")),
+            "available": available,
+            "strategy": {
+                "type": strategy.get("type") or "RollingUpdate",
+                "maxSurge": rolling.get("maxSurge"),
+                "maxUnavailable": rolling.get("maxUnavailable"),
+            },
+            "revision": _revision(deployment),
+            "image": _template_image(deployment),
+            "why": why,
+        },
+    )
+
+
+def map_replicaset(replicaset: dict[str, Any]) -> Component:
+    """A ReplicaSet, owned by its Deployment (ownerReferences)."""
+    meta, spec, status = _meta(replicaset), replicaset.get("spec") or {}, replicaset.get("status") or {}
+    namespace = _namespace(replicaset)
+    replicas = _whole(spec.get("replicas", 1))
+    ready = _whole(status.get("readyReplicas"))
+    word, health, why = workload_health(ready, replicas)
+    return Component(
+        component_id("replicaset", meta["name"], namespace),
+        "replicaset",
+        meta["name"],
+        word,
+        health,
+        namespace=namespace,
+        detail={
+            "owner": _owner(replicaset, ("Deployment",)),
+            "replicas": replicas,
+            "current": _whole(status.get("replicas")),
+            "ready": ready,
+            "revision": _revision(replicaset),
+            "templateHash": (meta.get("labels") or {}).get("pod-template-hash", ""),
+            "why": why,
+        },
+    )
+
+
+def map_daemonset(daemonset: dict[str, Any]) -> Component:
+    """A DaemonSet: healthy when its pod is ready on every node that should run one."""
+    meta, status = _meta(daemonset), daemonset.get("status") or {}
+    namespace = _namespace(daemonset)
+    desired = _whole(status.get("desiredNumberScheduled"))
+    ready = _whole(status.get("numberReady"))
+    word, health, why = workload_health(ready, desired)
+    pod_spec = ((daemonset.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return Component(
+        component_id("daemonset", meta["name"], namespace),
+        "daemonset",
+        meta["name"],
+        word,
+        health,
+        namespace=namespace,
+        detail={
+            "desired": desired,
+            "current": _whole(status.get("currentNumberScheduled")),
+            "ready": ready,
+            "updated": _whole(status.get("updatedNumberScheduled")),
+            "image": _template_image(daemonset),
+            "tolerations": [
+                {"key": t.get("key") or "", "value": t.get("value") or "", "effect": t.get("effect") or ""}
+                for t in pod_spec.get("tolerations") or ()
+            ],
+            "why": why,
+        },
+    )
+
+
+def claim_templates(statefulset: dict[str, Any]) -> tuple[str, ...]:
+    """The names of a StatefulSet's volumeClaimTemplates: its claims are `<template>-<set>-<ordinal>`."""
+    templates = (statefulset.get("spec") or {}).get("volumeClaimTemplates") or ()
+    return tuple(name for t in templates if (name := (t.get("metadata") or {}).get("name")))
+
+
+def map_statefulset(statefulset: dict[str, Any]) -> Component:
+    """A StatefulSet: healthy when all its replicas are ready."""
+    meta, spec, status = _meta(statefulset), statefulset.get("spec") or {}, statefulset.get("status") or {}
+    namespace = _namespace(statefulset)
+    replicas = _whole(spec.get("replicas", 1))
+    ready = _whole(status.get("readyReplicas"))
+    word, health, why = workload_health(ready, replicas)
+    templates = []
+    for t in spec.get("volumeClaimTemplates") or ():
+        claim_spec = t.get("spec") or {}
+        templates.append(
+            {
+                "name": (t.get("metadata") or {}).get("name") or "",
+                "storageClass": claim_spec.get("storageClassName") or None,
+                "size": ((claim_spec.get("resources") or {}).get("requests") or {}).get("storage", ""),
+            }
+        )
+    return Component(
+        component_id("statefulset", meta["name"], namespace),
+        "statefulset",
+        meta["name"],
+        word,
+        health,
+        namespace=namespace,
+        detail={
+            "replicas": replicas,
+            "ready": ready,
+            "current": _whole(status.get("replicas")),
+            "serviceName": spec.get("serviceName") or "",
+            "volumeClaimTemplates": templates,
+            "image": _template_image(statefulset),
+            "why": why,
+        },
+    )
+
+
+def claim_owner(claim_name: str, statefulsets: dict[str, tuple[str, ...]]) -> str:
+    """`StatefulSet/<name>` when the claim is named `<template>-<set>-<ordinal>` after one of them, else ""."""
+    for name, templates in statefulsets.items():
+        for template in templates:
+            ordinal = claim_name.removeprefix(f"{template}-{name}-")
+            if ordinal != claim_name and ordinal.isdigit():
+                return f"StatefulSet/{name}"
+    return ""
+
+
+# Collections each of whose objects is one component, mapped on its own: the index needs nothing else
+# to keep them (a new kind of that sort is a shape in decode.py, a function here and a line below).
+MAPPED_ALONE: dict[str, tuple[str, Callable[[dict[str, Any]], Component]]] = {
+    "endpointslices": ("endpointslice", map_endpointslice),
+    "deployments": ("deployment", map_deployment),
+    "replicasets": ("replicaset", map_replicaset),
+    "daemonsets": ("daemonset", map_daemonset),
+    "statefulsets": ("statefulset", map_statefulset),
+}
+
+
 # -- storage and registries ----------------------------------------------------------
 
 PV_HEALTH = {"Bound": Health.OK, "Available": Health.OK, "Pending": Health.WARNING, "Released": Health.WARNING}
@@ -501,7 +782,8 @@ def map_pv(pv: dict[str, Any]) -> Component:
     )
 
 
-def map_pvc(pvc: dict[str, Any]) -> Component:
+def map_pvc(pvc: dict[str, Any], owner: str = "") -> Component:
+    """A claim; `owner` is the StatefulSet that made it, when no ownerReference says so (`claim_owner`)."""
     meta, spec, status = _meta(pvc), pvc.get("spec") or {}, pvc.get("status") or {}
     phase = status.get("phase") or "Pending"
     health = {"Bound": Health.OK, "Pending": Health.WARNING, "Lost": Health.ERROR}.get(phase, Health.UNKNOWN)
@@ -518,6 +800,7 @@ def map_pvc(pvc: dict[str, Any]) -> Component:
             "storageClass": spec.get("storageClassName") or None,
             "capacity": (status.get("capacity") or {}).get("storage")
             or ((spec.get("resources") or {}).get("requests") or {}).get("storage", ""),
+            "owner": _owner(pvc, ("StatefulSet",)) or owner,
         },
     )
 
@@ -568,6 +851,10 @@ def registries_of(images: list[str]) -> frozenset[str]:
     return frozenset(map(_registry, images))
 
 
+# What an event's involvedObject.kind names (`PersistentVolumeClaim`), lower-cased, to the registry's kind.
+_KIND_BY_API_NAME = {k.api_name.lower(): k.name for k in KINDS.values() if k.api_name}
+
+
 # -- events -------------------------------------------------------------------------
 
 
@@ -596,12 +883,13 @@ def involved_id(obj: dict[str, Any]) -> str:
             if namespace == "kube-system" and node != name and node:
                 return component_id(member, node)
         return component_id("pod", name, namespace)
-    if kind == "persistentvolumeclaim" and namespace:
-        return component_id("pvc", name, namespace)
-    if kind == "persistentvolume":
-        return component_id("pv", name)
-    if kind in ("node", "storageclass"):
-        return component_id(kind, name)
+    ours = _KIND_BY_API_NAME.get(kind, kind)
+    if ours in KINDS:
+        try:
+            return component_id(ours, name, namespace)
+        except ValueError:  # a namespace where the kind has none, or none where it needs one
+            pass
+    # A kind the explorer does not draw (a Job, a ConfigMap): an id of the same shape, for the events list.
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 

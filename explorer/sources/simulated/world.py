@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from explorer.model import Component, Health
 from explorer.model.ids import component_id, node_agent_id
-from explorer.model.kinds import pod_health, pod_ready_text
+from explorer.model.kinds import endpointslice_health, pod_health, pod_ready_text, service_health, workload_health
 
 __all__ = [
     "ControlPlaneMember",
@@ -238,13 +238,6 @@ class ControlPlaneMember(Tracked):
         ]
 
 
-def _workload_health(ready: int, wanted: int) -> tuple[str, Health, str]:
-    """A workload's status word and health from its ready pods: all ready is ok, fewer is on its way."""
-    if ready >= wanted:
-        return "Available", Health.OK, ""
-    return "Progressing", Health.WARNING, f"{ready} of {wanted} pods ready"
-
-
 @dataclass(eq=False)
 class SimDeployment(Tracked):
     namespace: str
@@ -268,7 +261,7 @@ class SimDeployment(Tracked):
         return component_id("deployment", self.name, self.namespace)
 
     def components(self) -> list[Component]:
-        status, health, why = _workload_health(self.ready, self.replicas)
+        status, health, why = workload_health(self.ready, self.replicas)
         detail = {
             "replicas": self.replicas,
             "ready": self.ready,
@@ -309,7 +302,7 @@ class SimReplicaSet(Tracked):
 
     def components(self) -> list[Component]:
         ready = len(self.available)
-        status, health, why = _workload_health(ready, self.replicas)
+        status, health, why = workload_health(ready, self.replicas)
         detail = {
             "owner": f"Deployment/{self.deployment.split('/', 1)[1]}",
             "replicas": self.replicas,
@@ -526,11 +519,7 @@ class SimService(Tracked):
         return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
 
     def components(self) -> list[Component]:
-        if self.ready:
-            status, health, why = "Active", Health.OK, ""
-        else:
-            status, health = "NoReadyEndpoints", Health.WARNING
-            why = "no ready endpoint: connections to the Service are refused"
+        status, health, why = service_health(self.ready, self.type)
         detail = {
             "type": self.type,
             "clusterIP": self.cluster_ip,
@@ -575,13 +564,7 @@ class SimEndpointSlice(Tracked):
             else:
                 counts[1] += 1
         by_node = {node: {"ready": r, "notReady": n} for node, (r, n) in sorted(tally.items())}
-        if not endpoints:
-            status, health, why = "Empty", Health.OK, ""
-        elif ready == len(endpoints):
-            status, health, why = "Ready", Health.OK, ""
-        else:
-            status, health = "NotReady", Health.WARNING
-            why = f"{len(endpoints) - ready} of {len(endpoints)} endpoints not ready"
+        status, health, why = endpointslice_health(len(endpoints), ready)
         detail = {
             "owner": f"Service/{self.service}",
             "service": self.service,
@@ -618,7 +601,7 @@ class SimDaemonSet(Tracked):
         return component_id("daemonset", self.name, self.namespace)
 
     def components(self) -> list[Component]:
-        status, health, why = _workload_health(self.ready, self.desired)
+        status, health, why = workload_health(self.ready, self.desired)
         detail = {
             "desired": self.desired,
             "current": len(self.pods),
@@ -662,7 +645,7 @@ class SimStatefulSet(Tracked):
         return f"{template}-{self.name}-{ordinal}"
 
     def components(self) -> list[Component]:
-        status, health, why = _workload_health(self.ready, self.replicas)
+        status, health, why = workload_health(self.ready, self.replicas)
         detail = {
             "replicas": self.replicas,
             "ready": self.ready,

@@ -33,6 +33,12 @@ PATHS = {
     "node-leases": "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
     "leader-leases": "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
     "storageclasses": "/apis/storage.k8s.io/v1/storageclasses",
+    "services": "/api/v1/services",
+    "endpointslices": "/apis/discovery.k8s.io/v1/endpointslices",
+    "deployments": "/apis/apps/v1/deployments",
+    "replicasets": "/apis/apps/v1/replicasets",
+    "daemonsets": "/apis/apps/v1/daemonsets",
+    "statefulsets": "/apis/apps/v1/statefulsets",
 }
 RBAC = {  # how the real apiserver names each collection in a 403
     "nodes": ("nodes", "", "at the cluster scope"),
@@ -43,6 +49,12 @@ RBAC = {  # how the real apiserver names each collection in a 403
     "node-leases": ("leases", "coordination.k8s.io", 'in the namespace "kube-node-lease"'),
     "leader-leases": ("leases", "coordination.k8s.io", 'in the namespace "kube-system"'),
     "storageclasses": ("storageclasses", "storage.k8s.io", "at the cluster scope"),
+    "services": ("services", "", "at the cluster scope"),
+    "endpointslices": ("endpointslices", "discovery.k8s.io", "at the cluster scope"),
+    "deployments": ("deployments", "apps", "at the cluster scope"),
+    "replicasets": ("replicasets", "apps", "at the cluster scope"),
+    "daemonsets": ("daemonsets", "apps", "at the cluster scope"),
+    "statefulsets": ("statefulsets", "apps", "at the cluster scope"),
 }
 TOKEN = "test-token-abc"
 

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from explorer.sources.kube.client import COLLECTIONS
 from tests.conftest import ServerProcess
 from tests.scaleout.conftest import HubProcess, RedisServer
 from tests.sources.kube.apiserver import FakeApiServer
 from tests.sources.kube.test_page import eventually
 from tests.sources.kube.test_source import seed_kind_cluster
 
+ALL = len(COLLECTIONS)  # every collection the source lists, events too
 POD = "pod/kube-system/coredns-558bd4d5db-gv559"
 
 
@@ -65,13 +67,13 @@ def test_while_the_pods_list_the_page_shows_progress_then_the_cluster(cluster, t
     cluster.hold("pods")
     explorer = Explorer(mode, cluster.kubeconfig(tmp_path / "config"))
     try:
-        # Every collection but the pods has answered: 7 of 8, and their objects counted.
-        eventually(lambda: "7 of 8 collections listed" in loading(explorer.web), limit=30)
+        # Every collection but the pods has answered, and their objects counted.
+        eventually(lambda: f"{ALL - 1} of {ALL} collections listed" in loading(explorer.web), limit=30)
         page.goto(f"{explorer.web.url}/")
         banner = page.locator("#loading")
         assert banner.is_visible()
         text = banner.inner_text()
-        assert "Reading the cluster: 7 of 8 collections listed" in text
+        assert f"Reading the cluster: {ALL - 1} of {ALL} collections listed" in text
         objects = int(text.split("listed, ")[1].split(" objects")[0])
         assert objects >= 3 + 3 + 3  # at least the nodes, their Leases and the volumes
         assert page.locator(f'[id="{POD}"]').count() == 0
