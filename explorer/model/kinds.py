@@ -411,4 +411,3 @@ def endpointslice_health(endpoints: int, ready: int) -> tuple[str, Health, str]:
     if ready == endpoints:
         return "Ready", Health.OK, ""
     return "NotReady", Health.WARNING, f"{endpoints - ready} of {endpoints} endpoints not ready"
-
