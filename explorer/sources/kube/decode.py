@@ -16,6 +16,8 @@ type (a string where the API has a number) is a DecodeError naming where.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Generic, TypedDict, TypeVar
 
 import msgspec
@@ -450,15 +452,39 @@ _WATCHED: dict[str, msgspec.json.Decoder[Any]] = {
 _HEAD = msgspec.json.Decoder(_Head)
 
 
+# A \\u escape of a UTF-16 surrogate (D800-DFFF), the one JSON text msgspec refuses that JSON allows.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes | str) -> Any:
+    """`decoder.decode(body)`; JSON whose strings escape a lone surrogate (`"\\ud800"`) too.
+
+    JSON's grammar allows such an escape and Go's encoder passes it on; msgspec refuses it. A
+    cluster's text is data: the standard parser reads it (as U+D800, which the model's caps turn
+    into U+FFFD), then msgspec slims it to the same shape. Only such rare pages pay for this.
+    """
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        if not _SURROGATE_ESCAPE.search(text):
+            raise
+    try:
+        whole = json.loads(body)
+    except ValueError as error:
+        raise msgspec.DecodeError(str(error)) from None
+    return msgspec.convert(whole, decoder.type)
+
+
 def decode_list(collection: str, body: bytes | str) -> dict[str, Any]:
     """A list page of one of `SHAPES`' collections: {"metadata": {...}, "items": [...]}, slimmed."""
-    page: dict[str, Any] = _LISTS[collection].decode(body)
+    page: dict[str, Any] = _decode(_LISTS[collection], body)
     return page
 
 
 def decode_object(collection: str, body: bytes | str) -> dict[str, Any]:
     """One object of a collection, slimmed to what the mapping reads."""
-    obj: dict[str, Any] = _OBJECTS[collection].decode(body)
+    obj: dict[str, Any] = _decode(_OBJECTS[collection], body)
     return obj
 
 
@@ -470,7 +496,7 @@ def decode_watch_head(line: bytes | str) -> dict[str, Any] | None:
     The whole object is decoded later, with `decode_watched`, where it is mapped.
     """
     try:
-        head = _HEAD.decode(line)
+        head = _decode(_HEAD, line)
     except msgspec.DecodeError:  # includes a wrong shape (ValidationError)
         return None
     obj = head.object
@@ -482,6 +508,6 @@ def decode_watch_head(line: bytes | str) -> dict[str, Any] | None:
 
 def decode_watched(collection: str, line: bytes | str) -> dict[str, Any]:
     """The object of a watch line whose head was read, slimmed to what the mapping reads. DecodeError if malformed."""
-    event: dict[str, Any] = _WATCHED[collection].decode(line)
+    event: dict[str, Any] = _decode(_WATCHED[collection], line)
     obj: dict[str, Any] = event.get("object") or {}
     return obj

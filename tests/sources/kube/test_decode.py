@@ -193,3 +193,21 @@ def test_lines_that_are_not_events_are_dropped():
 def test_an_object_of_the_wrong_shape_is_a_decode_error_naming_where():
     with pytest.raises(decode.DecodeError, match=r"restartCount"):
         decode.decode_list("pods", b'{"items": [{"status": {"containerStatuses": [{"restartCount": "three"}]}}]}')
+
+
+def test_a_lone_surrogate_escape_in_a_clusters_text_is_read_and_shown_as_a_replacement_character():
+    # JSON allows "\ud800" alone and Go's encoder passes it on; msgspec refuses it outright.
+    pod = json.loads(raw("pods/pod-crashloopbackoff.json"))
+    pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = "before \ud800 after"
+    body = json.dumps({"metadata": {"resourceVersion": "1"}, "items": [pod]}).encode()
+    assert b"\\ud800" in body
+    page = decode.decode_list("pods", body)
+    component = cap_state(ClusterState([mapping.map_pod(page["items"][0])])).components[
+        mapping.map_pod(page["items"][0]).id
+    ]
+    assert "before \ufffd after" in json.dumps(component.detail, ensure_ascii=False)
+    line = json.dumps({"type": "MODIFIED", "object": pod}).encode()
+    assert decode.decode_watch_head(line)["type"] == "MODIFIED"
+    assert decode.decode_watched("pods", line)["metadata"]["name"] == pod["metadata"]["name"]
+    with pytest.raises(decode.DecodeError):
+        decode.decode_list("pods", b'{"items": [{"metadata": {"name": "\\ud800"}}')  # cut short: still refused
