@@ -95,7 +95,11 @@ def collector_paused(settle: bool = False) -> Iterator[None]:
 
 
 def thaw_heap() -> None:
-    """The collector may sweep everything again (a source closes: its threads and queues form cycles)."""
+    """The collector may sweep everything again (a source closes: its threads and queues form cycles).
+
+    Process-wide: the server's own imports, frozen at start (explorer/asgi.py), thaw too, until the
+    next source's first lists settle and freeze what is alive then, those imports included.
+    """
     gc.unfreeze()
 
 
