@@ -65,6 +65,8 @@ class RedisStateStore(StateStore):
         self.components_key = f"{prefix}:components"
         self.meta_key = f"{prefix}:meta"
         self.events_key = f"{prefix}:events"
+        # When each component's health last changed: the problems list's "since", the page's "as of".
+        self.since_key = f"{prefix}:since"
         self.client = client or aioredis.Redis(
             # A blocking pool: hundreds of sockets reading the snapshot at once wait their turn
             # for one of its connections, where the default pool fails past 100 with
@@ -96,6 +98,7 @@ class RedisStateStore(StateStore):
     async def save(self, seq: int, state: ClusterState) -> None:
         # Serialised before the first await, so the caller's state cannot move underneath.
         fields = {cid: _dumps(c) for cid, c in state.components.items()}
+        since: dict[FieldT, EncodableT] = {cid: time for cid, time in state.health_since.items()}
         # A new epoch per full save: readers' caches never mistake a new story for an old one at the same seq.
         meta: dict[FieldT, EncodableT] = {
             "seq": seq,
@@ -104,11 +107,14 @@ class RedisStateStore(StateStore):
             "epoch": uuid.uuid4().hex,
         }
         pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self.components_key)
+        pipe.delete(self.components_key, self.since_key)
         items = list(fields.items())
         for start in range(0, len(items), CHUNK):
             chunk: dict[FieldT, EncodableT] = dict(items[start : start + CHUNK])
             pipe.hset(self.components_key, mapping=chunk)
+        since_items = list(since.items())
+        for start in range(0, len(since_items), CHUNK):
+            pipe.hset(self.since_key, mapping=dict(since_items[start : start + CHUNK]))
         pipe.hset(self.meta_key, mapping=meta)
         await self._execute(pipe)
         self.dirty = False
@@ -126,11 +132,17 @@ class RedisStateStore(StateStore):
         written: dict[FieldT, EncodableT] = {
             cid: _dumps(change.component) for cid, change in last.items() if change.type is not ChangeType.REMOVED
         }
+        since: dict[FieldT, EncodableT] = {
+            cid: state.health_since[cid] for cid in written if isinstance(cid, str) and cid in state.health_since
+        }
         pipe = self.client.pipeline(transaction=True)
         if removed:
             pipe.hdel(self.components_key, *removed)
+            pipe.hdel(self.since_key, *removed)
         if written:
             pipe.hset(self.components_key, mapping=written)
+        if since:
+            pipe.hset(self.since_key, mapping=since)
         pipe.hset(self.meta_key, "seq", seq)
         await self._execute(pipe)
 
@@ -196,8 +208,9 @@ class RedisStateStore(StateStore):
         pipe = self.client.pipeline(transaction=True)
         pipe.hgetall(self.meta_key)
         pipe.hgetall(self.components_key)
+        pipe.hgetall(self.since_key)
         try:
-            meta, fields = await pipe.execute()
+            meta, fields, since = await pipe.execute()
         except (RedisError, OSError) as error:
             raise self._unavailable(error) from None
         if not meta:
@@ -207,6 +220,7 @@ class RedisStateStore(StateStore):
             cluster=meta.get(b"cluster", b"").decode(),
             source=meta.get(b"source", b"").decode(),
         )
+        state.health_since = {cid.decode(): time.decode() for cid, time in since.items()}
         current = Snapshot(int(meta[b"seq"]), state)
         self._cache = ((current[0], meta.get(b"epoch")), current)
         return current

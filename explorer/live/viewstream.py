@@ -110,6 +110,9 @@ class LiveMirror:
                 delay = min(delay * 2, 2.0)
         self.state = state.copy()  # a copy's first write starts its own journal: the store's stays as it was
         self.seq = seq
+        # The snapshot carries no time of its own: the newest change of health it remembers is the best
+        # "as of" a page can say until the next change arrives (ISO-8601 strings sort as times).
+        self.time = max(self.state.health_since.values(), default=None) or self.time
         self._recount()
         self._frozen = None
         self._filtered.clear()
@@ -276,6 +279,7 @@ class ViewSubscription:
     panel: str = ""
     timeline: dict[str, str] = field(default_factory=dict)  # namespace, kind, reason, severity
     sent: ViewModel | None = None
+    sent_time: str | None = None
     entries: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=TIMELINE_LIMIT))
     dropped: int = 0
 
@@ -334,7 +338,8 @@ class ViewSubscription:
             message: dict[str, Any] | None = model.to_message()
         else:
             message = diff_models(self.sent, model)
-            if message is None and self.entries:
+            # Nothing drawn moved, but the cluster did: the page's "as of" time still follows it.
+            if message is None and (self.entries or (mirror.time and mirror.time != self.sent_time)):
                 message = {"type": "view-change", "from": self.sent.seq, "seq": model.seq}
         if message is None:
             return None
@@ -346,7 +351,7 @@ class ViewSubscription:
             message["dropped"] = self.dropped
             self.dropped = 0
         if mirror.time:
-            message["time"] = mirror.time
+            message["time"] = self.sent_time = mirror.time
         return message
 
     def resync(self) -> None:

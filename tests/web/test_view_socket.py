@@ -112,3 +112,19 @@ async def test_a_namespace_filter_narrows_the_components_and_the_timeline():
             parts = entry["involved"].split("/")
             assert len(parts) == 2 or parts[1] == "kube-system"
     await communicator.disconnect()
+
+
+async def test_the_pages_as_of_time_follows_the_cluster_even_when_nothing_it_draws_moves():
+    runtime = await get_runtime()
+    await asyncio.sleep(0.3)  # at 100x the cluster has been changing for half a minute
+    communicator = await open_view("/ws/events/?view=nodes/worker-1")
+    first = (await messages_until(communicator, lambda m: m["type"] == "view"))[-1]
+    assert first.get("time"), "the first model says as of when"
+    # Elsewhere in the cluster: worker-2 goes down; worker-1's page draws none of it.
+    await runtime.command({"action": "node-down", "node": "worker-2"})
+    seen = await messages_until(
+        communicator, lambda m: m["type"] == "view-change" and (m.get("time") or "") > first["time"]
+    )
+    moved = seen[-1]
+    assert not any(c["id"].endswith("worker-2") for c in moved.get("components", []))
+    await communicator.disconnect()
