@@ -31,6 +31,7 @@ __all__ = [
     "TOP_CANDIDATES",
     "filter_rows",
     "grouped_rows",
+    "panel_table",
     "parse_failed_scheduling",
 ]
 
@@ -105,4 +106,38 @@ def parse_failed_scheduling(message: str) -> dict[str, Any] | None:
         "weights": dict(SCORE_WEIGHTS),
         "preemption": (found["preemption"] or "").strip().rstrip("."),
         "source": "event",
+    }
+
+
+def panel_table(decision: Any) -> dict[str, Any] | None:
+    """The decision laid out for the panel: filter rows, and one row per score plugin across the candidates.
+
+    `decision` comes from a component's detail (a recording may hold anything): None unless it has the shape.
+    """
+    if not isinstance(decision, dict) or not isinstance(decision.get("filters"), list):
+        return None
+    filters: list[dict[str, Any]] = []
+    for row in decision["filters"]:
+        if not isinstance(row, dict) or not isinstance(row.get("count", 0), int):
+            continue
+        count, names = int(row.get("count") or 0), [str(n) for n in row.get("nodes") or []]
+        more = max(0, count - len(names)) if names else 0
+        filters.append({"verdict": str(row.get("verdict", "")), "count": count, "nodes": names, "more": more})
+    candidates = [c for c in decision.get("scores") or [] if isinstance(c, dict) and isinstance(c.get("plugins"), dict)]
+    given = decision.get("weights")
+    weights: dict[str, Any] = given if isinstance(given, dict) else SCORE_WEIGHTS
+    plugins = [
+        {"plugin": str(name), "weight": weight, "scores": [c["plugins"].get(name, "—") for c in candidates]}
+        for name, weight in weights.items()
+    ]
+    return {
+        "result": str(decision.get("result", "")),
+        "node": decision.get("node") or "",
+        "nodes": decision.get("nodes") or 0,
+        "filters": filters,
+        "candidates": [str(c.get("node", "")) for c in candidates],
+        "totals": [c.get("total", "—") for c in candidates],
+        "plugins": plugins if candidates else [],
+        "preemption": str(decision.get("preemption") or ""),
+        "from_event": decision.get("source") == "event",
     }

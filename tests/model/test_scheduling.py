@@ -7,7 +7,7 @@ pkg/scheduler/framework/preemption/preemption.go appends after "preemption: ".
 
 import json
 
-from explorer.model.scheduling import FITS, filter_rows, parse_failed_scheduling
+from explorer.model.scheduling import FITS, filter_rows, panel_table, parse_failed_scheduling
 from tests.sources.kube.apiserver import FIXTURES
 
 
@@ -61,3 +61,28 @@ def test_up_to_twenty_nodes_one_row_each_past_that_grouped_fits_first():
     many = filter_rows([(f"n{i}", "Insufficient cpu" if i % 3 else FITS) for i in range(30)])
     assert [(row["verdict"], row["count"]) for row in many] == [(FITS, 10), ("Insufficient cpu", 20)]
     assert many[0]["nodes"] == ["n0", "n3", "n6", "n9", "n12"]
+
+
+def test_the_panel_lays_plugins_out_across_candidates_and_ignores_a_malformed_decision():
+    table = panel_table(
+        {
+            "result": "Scheduled",
+            "node": "b",
+            "nodes": 2,
+            "filters": [{"verdict": FITS, "count": 2, "nodes": ["a", "b"]}, "junk"],
+            "scores": [
+                {"node": "b", "total": 500, "plugins": {"TaintToleration": 100, "NodeResourcesFit": 200}},
+                {"node": "a", "total": 300, "plugins": {"TaintToleration": 100}},
+            ],
+            "weights": {"TaintToleration": 3, "NodeResourcesFit": 1},
+        }
+    )
+    assert table is not None
+    assert table["candidates"] == ["b", "a"]
+    assert table["plugins"] == [
+        {"plugin": "TaintToleration", "weight": 3, "scores": [100, 100]},
+        {"plugin": "NodeResourcesFit", "weight": 1, "scores": [200, "—"]},
+    ]
+    assert [row["verdict"] for row in table["filters"]] == [FITS]
+    assert panel_table("0/3 nodes") is None
+    assert panel_table({"filters": "not rows"}) is None
