@@ -192,8 +192,8 @@ class Scheduler:
         for image, column in self._images.items():
             column[i] = image in node.images
 
-    def sync_node(self, node: SimNode) -> None:
-        """A node's allocated totals changed: keep the arrays in step."""
+    def sync_node(self, node: SimNode, pod: SimPod | None = None, delta: int = 0) -> None:
+        """A node's allocated totals changed (`pod` came, delta 1, or went, -1): keep the arrays in step."""
         if self._arrays is None:
             return
         i = self._index[node.name]
@@ -201,7 +201,16 @@ class Scheduler:
         arrays["free_cpu"][i] = node.cpu_milli - node.alloc_cpu
         arrays["free_mem"][i] = node.memory_mi - node.alloc_memory
         arrays["free_pods"][i] = node.max_pods - len(node.pods)
-        self._count_spread(node)
+        if pod is None:
+            self._count_spread(node)
+            return
+        key = spread_key(pod)
+        if key is not None:
+            column = self._spread.get(key)
+            if column is None:
+                column = self._spread[key] = np.zeros(len(self._nodes), dtype=np.int64)
+            column[i] += delta
+            self._node_keys[i][key] += delta
 
     def nodes_changed(self) -> None:
         """A node's taints, cordon or readiness changed: the cached filter masks are stale."""
@@ -317,22 +326,21 @@ class Scheduler:
     def _image_scores(self, image: str, chosen: Any) -> Any:
         """ImageLocality: the image's size scaled by how many nodes have it, where the node has it."""
         column = self._image_column(image)
-        spread = column.sum() / max(column.size, 1)
-        scaled = np.where(column[chosen], int(IMAGE_SIZE * spread), 0)
-        clipped = np.clip(scaled, IMAGE_MIN_THRESHOLD, IMAGE_MAX_CONTAINER_THRESHOLD)
-        return 100 * (clipped - IMAGE_MIN_THRESHOLD) // (IMAGE_MAX_CONTAINER_THRESHOLD - IMAGE_MIN_THRESHOLD)
+        scaled = int(IMAGE_SIZE * (int(np.count_nonzero(column)) / max(column.size, 1)))
+        # calculatePriority: the sum clamped to the thresholds, scaled to 0-100 (a node without it scores 0).
+        clamped = min(max(scaled, IMAGE_MIN_THRESHOLD), IMAGE_MAX_CONTAINER_THRESHOLD)
+        score = 100 * (clamped - IMAGE_MIN_THRESHOLD) // (IMAGE_MAX_CONTAINER_THRESHOLD - IMAGE_MIN_THRESHOLD)
+        return np.where(column[chosen], score, 0)
 
     def _pick(self, pod: SimPod) -> SimNode | None:
         """Filter and score over the arrays; None when no node fits (the slow path then says why)."""
-        arrays = self._ensure_arrays()
+        self._ensure_arrays()
         total = len(self._index)
         if total == 0 or not self.engine.storage.volumes_fit(pod):
             return None
         t = pod.template
-        fits = self._static_mask(t) & (arrays["free_pods"] >= 1)
-        fits &= arrays["free_cpu"] >= t.cpu_milli
-        fits &= arrays["free_mem"] >= t.memory_mi
-        feasible = np.flatnonzero(fits)
+        lacking = self._lacking(t)
+        feasible = np.flatnonzero(self._static_mask(t) & (lacking == 0))
         if feasible.size == 0:
             return None
         # Walk the feasible nodes in the order a search starting at `_next_start` meets them.
@@ -348,29 +356,40 @@ class Scheduler:
         scores = self._scores(pod, chosen)
         total_score = sum(scores[name] * weight for name, weight in SCORE_WEIGHTS.items())
         best = int(chosen[int(np.argmax(total_score))])
-        self._record(pod, self._filter_rows(pod, start, processed), self._nodes[best], chosen, scores, total_score)
+        rows = self._filter_rows(pod, start, processed, lacking=lacking)
+        self._record(pod, rows, self._nodes[best], chosen, scores, total_score)
         self._next_start = (start + processed) % total
         return self._nodes[best]
 
     # -- the decision, for the panel ---------------------------------------------------
 
-    def _filter_rows(self, pod: SimPod, start: int, processed: int, volumes_ok: bool = True) -> list[dict[str, Any]]:
+    def _lacking(self, template: PodTemplate) -> Any:
+        """Per node, NodeResourcesFit's shortfall as bits: 1 a pod slot, 2 cpu, 4 memory (0 fits)."""
+        arrays = self._arrays
+        assert arrays is not None
+        lacking = (arrays["free_pods"] < 1).astype(np.int64)
+        lacking |= (arrays["free_cpu"] < template.cpu_milli) * 2
+        lacking |= (arrays["free_mem"] < template.memory_mi) * 4
+        return lacking
+
+    def _filter_rows(
+        self, pod: SimPod, start: int, processed: int, volumes_ok: bool = True, lacking: Any = None
+    ) -> list[dict[str, Any]]:
         """Each node's verdict (the first filter that rejects it), per node or grouped past 20 nodes."""
         arrays = self._arrays
         assert arrays is not None
-        t = pod.template
-        static = self._static_filters(t)
+        static = self._static_filters(pod.template)
         total = len(self._nodes)
-        lacking = (arrays["free_pods"] < 1).astype(np.int64)
-        lacking |= (arrays["free_cpu"] < t.cpu_milli) * 2
-        lacking |= (arrays["free_mem"] < t.memory_mi) * 4
+        if lacking is None:
+            lacking = self._lacking(pod.template)
         # Codes: a static reason's code (1..), resources 100 + bits (100 fits), 200 volumes, -1 not reached.
         codes = np.where(static["codes"] > 0, static["codes"], 100 + lacking)
         if not volumes_ok:
             codes = np.where(codes == 100, 200, codes)
         if processed < total:
             reached = np.zeros(total, dtype=bool)
-            reached[(start + np.arange(processed)) % total] = True
+            reached[start : start + processed] = True
+            reached[: max(start + processed - total, 0)] = True  # the search wrapped around
             codes = np.where(reached, codes, -1)
 
         def verdict(code: int) -> str:
@@ -508,7 +527,7 @@ class Scheduler:
             best.pods[pod.id] = None
             best.alloc_cpu += pod.template.cpu_milli
             best.alloc_memory += pod.template.memory_mi
-            self.sync_node(best)
+            self.sync_node(best, pod, 1)
             engine.after(delay, self._finish_bind, pod.id, best.name, pod.template)
             return
         self._bind(pod, best)
