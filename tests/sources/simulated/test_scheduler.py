@@ -1,4 +1,6 @@
-"""kube-scheduler: filters, least-allocated scoring, and FailedScheduling in kube-scheduler's words."""
+"""kube-scheduler: filters, the default profile's scoring, its decision, and FailedScheduling in its words."""
+
+import math
 
 from explorer.sources.simulated.scheduler import DECISIONS_KEPT, backoff, nodes_to_find
 
@@ -25,7 +27,7 @@ def test_pods_that_do_not_fit_get_failed_scheduling_in_the_real_message_shape():
     assert pending[0].detail["why"] == failed[0].message
 
 
-def test_the_scheduler_spreads_pods_to_the_least_allocated_node():
+def test_the_scheduler_spreads_a_deployments_pods_evenly_over_like_nodes():
     engine = make_engine("""
     workloads:
       - {kind: Deployment, namespace: default, name: web, replicas: 6, image: "nginx:1.27", cpu: 500m, memory: 128Mi}
@@ -168,21 +170,49 @@ def test_scores_weigh_each_default_plugin_as_default_plugins_go_does():
     }
 
 
-def test_the_default_topology_spread_counts_a_replica_sets_pods_per_node():
-    """pkg/scheduler/framework/plugins/podtopologyspread/scoring.go: fewer matching pods, higher score."""
-    engine = make_engine("""
+def test_the_default_topology_spread_scores_follow_scoring_go_over_hosts_and_zones():
+    """pkg/scheduler/framework/plugins/podtopologyspread/scoring.go with the system default constraints
+    (plugin.go: maxSkew 3 over kubernetes.io/hostname, 5 over topology.kubernetes.io/zone):
+    a node's raw score is round(sum of count * log(domains + 2) + maxSkew - 1), normalised to
+    100 * (max + min - raw) / max. Three workers share zone-a, worker-4 is alone in zone-b."""
+    engine = make_engine(
+        """
     workloads:
-      - {kind: Deployment, namespace: default, name: web, replicas: 4, image: "nginx:1.27", cpu: 10m, memory: 16Mi}
-    """)
+      - {kind: Deployment, namespace: default, name: web, replicas: 8, image: "nginx:1.27", cpu: 10m, memory: 16Mi}
+    """,
+        cluster="""
+    cluster:
+      controlPlane:
+        - {name: cp-1}
+      nodes:
+        - {name: worker-1, zone: zone-a}
+        - {name: worker-2, zone: zone-a}
+        - {name: worker-3, zone: zone-a}
+        - {name: worker-4, zone: zone-b}
+    """,
+    )
     engine.run_until(30)
-    last = [p for p in pods(engine, "web-") if p.detail["scheduling"]][-1]
-    spread = {c["node"]: c["plugins"]["PodTopologySpread"] for c in last.detail["scheduling"]["scores"]}
-    # Three pods on three nodes before the fourth: every node holds one, so all score alike.
-    assert set(spread.values()) == {100}
-    per_node = {}
-    for p in pods(engine, "web-"):
-        per_node[p.parent] = per_node.get(p.parent, 0) + 1
-    assert sorted(per_node.values()) == [1, 1, 2]
+    web = pods(engine, "web-")
+    last = [p for p in web if p.detail["scheduling"]][-1]
+    decision = last.detail["scheduling"]
+    # What the nodes held when the last pod was scheduled: everything but the last pod itself.
+    held = {f"worker-{i}": 0 for i in range(1, 5)}
+    for p in web:
+        if p.id != last.id:
+            held[p.parent.split("/", 1)[1]] += 1
+    zone_of = {"worker-1": "zone-a", "worker-2": "zone-a", "worker-3": "zone-a", "worker-4": "zone-b"}
+    in_zone = {z: sum(n for node, n in held.items() if zone_of[node] == z) for z in ("zone-a", "zone-b")}
+    raw = {
+        node: round(n * math.log(4 + 2) + (3 - 1) + in_zone[zone_of[node]] * math.log(2 + 2) + (5 - 1))
+        for node, n in held.items()
+    }
+    high, low = max(raw.values()), min(raw.values())
+    expected = {node: 100 * (high + low - r) // high for node, r in raw.items()}
+    assert {c["node"]: c["plugins"]["PodTopologySpread"] for c in decision["scores"]} == expected
+    assert len(set(expected.values())) > 1, "the placement should leave the nodes unevenly loaded"
+    # The zone constraint pulls pods to the lone zone-b node: it holds more than any zone-a node.
+    final = {node: sum(1 for p in web if p.parent == f"node/{node}") for node in zone_of}
+    assert final["worker-4"] > max(final["worker-1"], final["worker-2"], final["worker-3"])
 
 
 def test_a_pod_that_fits_nowhere_keeps_each_nodes_verdict_and_the_preemption_text():
