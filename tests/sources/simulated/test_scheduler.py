@@ -1,6 +1,8 @@
 """kube-scheduler: filters, the default profile's scoring, its decision, and FailedScheduling in its words."""
 
 import math
+from datetime import datetime
+from itertools import pairwise
 
 from explorer.sources.simulated.scheduler import DECISIONS_KEPT, backoff, nodes_to_find
 
@@ -265,3 +267,22 @@ def test_past_twenty_nodes_the_verdicts_are_grouped_and_only_the_latest_decision
 def test_the_queue_backs_off_one_second_doubling_to_ten():
     """pkg/scheduler/backend/queue/scheduling_queue.go: podInitialBackoffDuration 1 s, podMaxBackoffDuration 10 s."""
     assert [backoff(n) for n in range(1, 7)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def test_a_cluster_event_retries_a_failed_pod_only_once_its_back_off_is_over():
+    """pkg/scheduler/backend/queue/scheduling_queue.go: a pod moved out of the unschedulable pods by a
+    cluster event waits in the backoff queue until 1 s, then 2 s, then 4 s after its last failed attempt."""
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: huge, image: "nginx:1.27", cpu: 9000m, memory: 64Mi}
+    """)
+
+    def parked() -> bool:
+        return bool(engine.scheduler.unschedulable)
+
+    failures = [e.time for e in events(engine.run_until(5, parked), "FailedScheduling")]
+    for _ in range(3):
+        engine.scheduler.retry_all()  # what a node or pod event does to the waiting pods, at once
+        failures += [e.time for e in events(engine.run_until(engine.clock + 30, parked), "FailedScheduling")]
+    seconds = [datetime.fromisoformat(t).timestamp() for t in failures]
+    assert [round(b - a, 3) for a, b in pairwise(seconds)] == [1.0, 2.0, 4.0]
