@@ -202,7 +202,7 @@ KINDS: dict[str, Kind] = {
             home="node",
             title="name",
             api_name="Pod",
-            detail=("phase", "owner", "node", "images", "claims", "ready", "restarts"),
+            detail=("phase", "owner", "node", "images", "claims", "ready", "restarts", "scheduling"),
         ),
         _k(
             "registry",

@@ -28,6 +28,7 @@ from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, UNDRAWN_EDGES, sta
 from explorer.model import ClusterState, Component, Health
 from explorer.model.ids import node_of
 from explorer.model.kinds import kind_of
+from explorer.model.scheduling import panel_table
 from explorer.web.current import current_state, inline_svg, renderer
 from explorer.web.htmx import HtmxHttpRequest
 from explorer.web.language import diagram_language
@@ -115,13 +116,14 @@ def _panel_context(state: ClusterState, component_id: str, events: list[dict[str
     c = state.components.get(component_id)
     if c is None:
         return {"missing": component_id}
-    fields = [(key, _field_text(value)) for key, value in sorted(c.detail.items()) if key != "why"]
+    fields = [(key, _field_text(value)) for key, value in sorted(c.detail.items()) if key not in ("why", "scheduling")]
     parent = state.components.get(c.parent) if c.parent else None
     return {
         "component": c,
         "kind_name": kind_of(c.kind).api_name or c.kind,
         "status": status_text(c.status, c.health),
         "why": c.detail.get("why") or "",
+        "scheduling": panel_table(c.detail.get("scheduling")),
         "fields": fields,
         "parent": parent,
         "home_view": _home_view(c),

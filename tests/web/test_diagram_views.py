@@ -208,3 +208,43 @@ async def test_a_managed_control_planes_panel_lists_its_checks_failing_first_and
     # The checks are no longer one raw JSON blob among the fields.
     assert "checks" not in [dt.get_text() for dt in panel.select(".fields dt")]
     assert '"readyz"' not in panel.get_text()
+
+
+async def test_a_scheduled_pods_panel_says_why_this_node_embedded_and_scaled_out():
+    """The decision reaches the panel through the pod's detail.scheduling, wherever the snapshot is kept."""
+    runtime = await get_runtime()
+    pod = None
+    for _ in range(200):  # the simulation runs at 100x: the web pods are scheduled within moments
+        _, state = await runtime.snapshot()
+        pod = next((p for p in state.of_kind("pod") if p.parent and p.detail.get("scheduling")), None)
+        if pod is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert pod is not None, "no scheduled pod carried its decision"
+    response = await AsyncClient().get(f"/component/{pod.id}/", headers={"HX-Request": "true"})
+    why = soup(response).select_one("#component-panel section.scheduling")
+    assert why.find("h3").get_text() == "Why this node?"
+    assert why.select_one(".decision").get_text() == f"The scheduler chose {pod.parent.split('/', 1)[1]} of 4 nodes."
+    assert [th.get_text() for th in why.select("table.plugin-scores tbody th")][:3] == [
+        "TaintToleration ×3",
+        "NodeAffinity ×2",
+        "NodeResourcesFit ×1",
+    ]
+    assert "scheduling" not in [dt.get_text() for dt in soup(response).select(".fields dt")]
+
+
+@pytest.mark.embedded_only  # a real cluster's pod, handed to the hub as the kube source would
+async def test_a_real_pending_pods_panel_shows_its_failed_scheduling_message_as_the_table():
+    from explorer.sources.kube.mapping import map_pod
+    from tests.sources.kube.apiserver import load
+
+    pod = map_pod(load("pods/pod-pending-unschedulable-insufficient-resources.json")[0])
+    runtime = await get_runtime()
+    await runtime.hub.handle([ComponentChange(ChangeType.ADDED, pod, "2026-01-01T09:00:00Z")])
+    response = await AsyncClient().get(f"/component/{pod.id}/", headers={"HX-Request": "true"})
+    why = soup(response).select_one("#component-panel section.scheduling")
+    assert why.find("h3").get_text() == "Why no node?"
+    assert "FailedScheduling message" in why.select_one(".decision").get_text()
+    rows = [tr.get_text(" ", strip=True) for tr in why.select("table.filter-verdicts tbody tr")]
+    assert rows == ["✖ Insufficient nvidia.com/gpu 1"]
+    assert why.select_one("table.plugin-scores") is None

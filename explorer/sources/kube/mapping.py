@@ -23,6 +23,7 @@ from explorer.model.kinds import (
     service_health,
     workload_health,
 )
+from explorer.model.scheduling import parse_failed_scheduling
 from explorer.model.timestamps import iso_timestamp
 
 __all__ = [
@@ -358,6 +359,7 @@ def map_pod(pod: dict[str, Any]) -> Component:
     status = pod.get("status") or {}
     word, why = pod_status(pod)
     statuses = status.get("containerStatuses") or []
+    scheduled = _condition(pod, "PodScheduled") if word == "Pending" and not spec.get("nodeName") else {}
     node = spec.get("nodeName") or None
     owners = meta.get("ownerReferences") or []
     return Component(
@@ -382,6 +384,10 @@ def map_pod(pod: dict[str, Any]) -> Component:
             "ready": pod_ready_text(sum(1 for c in statuses if c.get("ready")), len(spec.get("containers") or [])),
             "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
             "ip": status.get("podIP", ""),
+            # The kube-scheduler's FailedScheduling message, parsed into the panel's decision table.
+            "scheduling": parse_failed_scheduling(scheduled.get("message") or "")
+            if scheduled.get("reason") == "Unschedulable"
+            else None,
             "why": why,
         },
     )

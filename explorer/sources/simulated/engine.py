@@ -268,7 +268,7 @@ class Engine:
         node.pods[pod.id] = None
         node.alloc_cpu += pod.template.cpu_milli
         node.alloc_memory += pod.template.memory_mi
-        self.scheduler.sync_node(node)
+        self.scheduler.sync_node(node, pod, 1)
 
     def remove_pod(self, pod: SimPod) -> None:
         """The pod object is gone from the apiserver: free its node's resources and tell its owner."""
@@ -280,7 +280,7 @@ class Engine:
             node.pods.pop(pod.id, None)
             node.alloc_cpu -= pod.template.cpu_milli
             node.alloc_memory -= pod.template.memory_mi
-            self.scheduler.sync_node(node)
+            self.scheduler.sync_node(node, pod, -1)
         self.untrack(pod)
         self.workloads.forget_pod(pod)
         self.network.pod_removed(pod)

@@ -83,6 +83,7 @@ class Kubelet:
             return
         node.machine_up = False
         node.images.clear()
+        self.engine.scheduler.images_changed(node)
         for pod_id in node.pods:
             self.engine.pods[pod_id].generation += 1
         self.engine.network.proxy_state_changed(node)
@@ -178,6 +179,7 @@ class Kubelet:
             return
         pod.pull_failures = 0
         engine.nodes[pod.node or ""].images.add(image)
+        engine.scheduler.images_changed(engine.nodes[pod.node or ""])
         engine.event(
             pod.id, "Pulled", f'Successfully pulled image "{image}" in {took:.3f}s ({took:.3f}s including waiting)'
         )

@@ -1,4 +1,4 @@
-"""kube-scheduler: filter the nodes, score the feasible ones (least allocated), bind.
+"""kube-scheduler: filter the nodes, score the feasible ones with the default profile, bind.
 
 The filters run in the default plugin order (NodeUnschedulable,
 TaintToleration, NodeAffinity, NodeResourcesFit, VolumeBinding) and the first
@@ -12,21 +12,44 @@ The common case (some node fits) runs over NumPy arrays of those totals and
 of a cached per-template mask of the filters that do not depend on resources;
 only a pod that fits nowhere walks the nodes one by one to count the reasons.
 Both paths apply the same filters in the same order and pick the same node.
+
+The feasible nodes are scored by the default profile's score plugins with
+their weights (`explorer.model.scheduling.SCORE_WEIGHTS`), each normalised to
+0-100 as kube-scheduler does: TaintToleration (PreferNoSchedule taints not
+tolerated), NodeAffinity and InterPodAffinity (0: the simulator's pods have no
+preferred affinity, so both skip), NodeResourcesFit (LeastAllocated),
+NodeResourcesBalancedAllocation, PodTopologySpread with the system default
+constraints (hostname skew 3, zone skew 5, for pods a ReplicaSet or
+StatefulSet owns) and ImageLocality. The decision (every node's filter
+verdict, the top candidates' scores) is kept on the pod for the latest
+`DECISIONS_KEPT` pods, so the panel can say why the pod went where it did.
+A pod that fails waits out the scheduling queue's back-off (1 s doubling to
+10 s per attempt) before a cluster event retries it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer.model.scheduling import (
+    FITS,
+    NOT_CHECKED,
+    PER_NODE_LIMIT,
+    SCORE_WEIGHTS,
+    TOP_CANDIDATES,
+    filter_rows,
+    grouped_rows,
+)
 from explorer.sources.simulated.world import PodTemplate, SimNode, SimPod
 
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
 
-__all__ = ["Scheduler", "nodes_to_find", "tolerates"]
+__all__ = ["Scheduler", "backoff", "nodes_to_find", "tolerates"]
 
 # The watch delivers a new pod to the scheduler's queue within a moment.
 QUEUE_DELAY = 0.05
@@ -35,6 +58,43 @@ MAX_UNSCHEDULABLE_WAIT = 300.0
 EVENT_FLUSH_DELAY = 1.0
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 UNRESOLVABLE_PREFIXES = ("node(s) had untolerated", "node(s) were unschedulable", "node(s) didn't match")
+# The scheduling queue's back-off for a pod that failed: 1 s, doubling per attempt, at most 10 s
+# (pkg/scheduler/backend/queue/scheduling_queue.go: DefaultPodInitialBackoffDuration, DefaultPodMaxBackoffDuration).
+INITIAL_BACKOFF = 1.0
+MAX_BACKOFF = 10.0
+# How many pods keep their scheduling decision in their detail (older ones drop it).
+DECISIONS_KEPT = 256
+# ImageLocality (pkg/scheduler/framework/plugins/imagelocality/image_locality.go): no score below 23 MB of
+# images present, full score from 1000 MB per container. The simulator pulls no bytes; every image counts as 200 MB.
+MB = 1024 * 1024
+IMAGE_MIN_THRESHOLD = 23 * MB
+IMAGE_MAX_CONTAINER_THRESHOLD = 1000 * MB
+IMAGE_SIZE = 200 * MB
+# PodTopologySpread's system default constraints (pkg/scheduler/framework/plugins/podtopologyspread/plugin.go):
+# maxSkew 3 over kubernetes.io/hostname and 5 over topology.kubernetes.io/zone, both ScheduleAnyway.
+HOSTNAME_MAX_SKEW = 3
+ZONE_MAX_SKEW = 5
+SPREAD_OWNERS = ("ReplicaSet/", "StatefulSet/")
+VOLUME_REASON = "node(s) didn't find available persistent volumes to bind"
+# NodeResourcesFit's reasons by the bits (1: pods, 2: cpu, 4: memory) of what a node lacks.
+RESOURCE_REASONS = {
+    bits: ", ".join(
+        reason
+        for bit, reason in ((1, "Too many pods"), (2, "Insufficient cpu"), (4, "Insufficient memory"))
+        if bits & bit
+    )
+    for bits in range(8)
+}
+
+
+def backoff(attempts: int) -> float:
+    """The queue's back-off after `attempts` failed attempts (calculateBackoffDuration)."""
+    return min(INITIAL_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def spread_key(pod: SimPod) -> tuple[str, str] | None:
+    """Whose pods the default spread constraints count with this one's: its ReplicaSet's or StatefulSet's."""
+    return (pod.namespace, pod.owner) if pod.owner.startswith(SPREAD_OWNERS) else None
 
 
 def nodes_to_find(total: int) -> int:
@@ -64,7 +124,13 @@ class Scheduler:
         self._arrays: dict[str, Any] | None = None
         self._index: dict[str, int] = {}
         self._nodes: list[SimNode] = []
-        self._static: dict[Any, Any] = {}  # (template filters) -> mask, cleared when a node's taints change
+        self._static: dict[Any, Any] = {}  # (template filters) -> masks, cleared when a node's taints change
+        self._attempts: dict[str, tuple[int, float]] = {}  # pod id -> (failed attempts, when it last failed)
+        self._decisions: OrderedDict[str, None] = OrderedDict()  # the pods that keep a decision, oldest first
+        self._spread: dict[tuple[str, str], Any] = {}  # spread key -> its pods per node
+        self._node_keys: list[Counter[tuple[str, str]]] = []
+        self._images: dict[str, Any] = {}  # image -> which nodes have it
+        self._last_static: tuple[PodTemplate | None, dict[str, Any]] = (None, {})
 
     # -- the running totals, as arrays -------------------------------------------------
 
@@ -77,6 +143,11 @@ class Scheduler:
                 return np.array([getattr(n, attribute) for n in nodes], dtype=np.int64)
 
             cap_cpu, cap_mem, max_pods = column("cpu_milli"), column("memory_mi"), column("max_pods")
+            zones: dict[str, int] = {}
+            zone = np.array(
+                [zones.setdefault(n.labels.get("topology.kubernetes.io/zone", ""), len(zones)) for n in nodes],
+                dtype=np.int64,
+            )
             self._arrays = {
                 "cap_cpu": cap_cpu,
                 "cap_mem": cap_mem,
@@ -84,12 +155,45 @@ class Scheduler:
                 "free_mem": cap_mem - column("alloc_memory"),
                 "free_pods": max_pods - np.array([len(n.pods) for n in nodes], dtype=np.int64),
                 "max_pods": max_pods,
+                "zone": zone,
+                "names": np.array([n.name for n in nodes], dtype=object),
             }
             self._static.clear()
+            self._last_static = (None, {})
+            self._images.clear()
+            self._spread.clear()
+            self._node_keys = [Counter() for _ in nodes]
+            for node in nodes:
+                self._count_spread(node)
         return self._arrays
 
-    def sync_node(self, node: SimNode) -> None:
-        """A node's allocated totals changed: keep the arrays in step."""
+    def _count_spread(self, node: SimNode) -> None:
+        """Recount the node's pods per spread key (a node holds at most max-pods of them)."""
+        i = self._index[node.name]
+        pods = self.engine.pods
+        counts: Counter[tuple[str, str]] = Counter()
+        for pod_id in node.pods:
+            pod = pods.get(pod_id)
+            key = spread_key(pod) if pod is not None else None
+            if key is not None:
+                counts[key] += 1
+        for key in counts.keys() | self._node_keys[i].keys():
+            column = self._spread.get(key)
+            if column is None:
+                column = self._spread[key] = np.zeros(len(self._nodes), dtype=np.int64)
+            column[i] = counts[key]
+        self._node_keys[i] = counts
+
+    def images_changed(self, node: SimNode) -> None:
+        """The node pulled or lost images: ImageLocality's columns follow."""
+        if self._arrays is None or node.name not in self._index:
+            return
+        i = self._index[node.name]
+        for image, column in self._images.items():
+            column[i] = image in node.images
+
+    def sync_node(self, node: SimNode, pod: SimPod | None = None, delta: int = 0) -> None:
+        """A node's allocated totals changed (`pod` came, delta 1, or went, -1): keep the arrays in step."""
         if self._arrays is None:
             return
         i = self._index[node.name]
@@ -97,10 +201,21 @@ class Scheduler:
         arrays["free_cpu"][i] = node.cpu_milli - node.alloc_cpu
         arrays["free_mem"][i] = node.memory_mi - node.alloc_memory
         arrays["free_pods"][i] = node.max_pods - len(node.pods)
+        if pod is None:
+            self._count_spread(node)
+            return
+        key = spread_key(pod)
+        if key is not None:
+            column = self._spread.get(key)
+            if column is None:
+                column = self._spread[key] = np.zeros(len(self._nodes), dtype=np.int64)
+            column[i] += delta
+            self._node_keys[i][key] += delta
 
     def nodes_changed(self) -> None:
         """A node's taints, cordon or readiness changed: the cached filter masks are stale."""
         self._static.clear()
+        self._last_static = (None, {})
 
     def _static_reason(self, node: SimNode, template: PodTemplate) -> str | None:
         """The first of NodeUnschedulable, TaintToleration and NodeAffinity that rejects the node."""
@@ -115,24 +230,117 @@ class Scheduler:
         return None
 
     def _static_mask(self, template: PodTemplate) -> Any:
+        return self._static_filters(template)["mask"]
+
+    def _static_filters(self, template: PodTemplate) -> dict[str, Any]:
+        """Per node, for this template: the static filters' verdict (code 0 passes), PreferNoSchedule taints
+        it does not tolerate, and whether the node selector matches (PodTopologySpread counts only those)."""
+        if self._last_static[0] is template:
+            return self._last_static[1]  # the same template again (a ReplicaSet's pods come in runs): no hashing
         key = (template.node_selector, template.tolerations)
-        mask = self._static.get(key)
-        if mask is None:
-            mask = np.array([self._static_reason(n, template) is None for n in self.engine.nodes.values()], dtype=bool)
-            self._static[key] = mask
-        return mask
+        cached = self._static.get(key)
+        if cached is None:
+            nodes = self._nodes
+            reasons: dict[str, int] = {}
+            codes = np.zeros(len(nodes), dtype=np.int64)
+            prefer = np.zeros(len(nodes), dtype=np.int64)
+            for i, node in enumerate(nodes):
+                reason = self._static_reason(node, template)
+                if reason is not None:
+                    codes[i] = reasons.setdefault(reason, len(reasons) + 1)
+                prefer[i] = sum(
+                    1
+                    for taint in node.taints
+                    if taint["effect"] == "PreferNoSchedule"
+                    and not (template.tolerations and tolerates(template, taint))
+                )
+            selected = np.array(
+                [all(n.labels.get(k) == v for k, v in template.node_selector) for n in nodes], dtype=bool
+            )
+            cached = {
+                "mask": codes == 0,
+                "codes": codes,
+                "reasons": {code: reason for reason, code in reasons.items()},
+                "prefer": prefer,
+                "selected": selected,
+            }
+            self._static[key] = cached
+        self._last_static = (template, cached)
+        return cached
+
+    def _image_column(self, image: str) -> Any:
+        column = self._images.get(image)
+        if column is None:
+            column = self._images[image] = np.array([image in n.images for n in self._nodes], dtype=bool)
+        return column
+
+    def _scores(self, pod: SimPod, chosen: Any) -> dict[str, Any]:
+        """Each score plugin's normalised score (0-100) on the `chosen` nodes, as the default profile gives it."""
+        arrays = self._arrays
+        assert arrays is not None
+        t = pod.template
+        static = self._static_filters(t)
+        cap_cpu = np.maximum(arrays["cap_cpu"][chosen], 1)
+        cap_mem = np.maximum(arrays["cap_mem"][chosen], 1)
+        req_cpu = cap_cpu - arrays["free_cpu"][chosen] + t.cpu_milli
+        req_mem = cap_mem - arrays["free_mem"][chosen] + t.memory_mi
+        # NodeResourcesFit, LeastAllocated: the free share of each resource, cpu and memory weighted alike.
+        least = ((cap_cpu - req_cpu) * 100 // cap_cpu + (cap_mem - req_mem) * 100 // cap_mem) // 2
+        # BalancedAllocation: 1 - the standard deviation of the two requested fractions.
+        cpu_fraction = np.minimum(req_cpu / cap_cpu, 1.0)
+        mem_fraction = np.minimum(req_mem / cap_mem, 1.0)
+        balanced = ((1.0 - np.abs(cpu_fraction - mem_fraction) / 2) * 100).astype(np.int64)
+        # TaintToleration: fewer intolerable PreferNoSchedule taints is better (DefaultNormalizeScore, reversed).
+        prefer = static["prefer"][chosen]
+        worst = int(prefer.max()) if prefer.size else 0
+        taint = 100 - prefer * 100 // worst if worst else np.full(chosen.size, 100, dtype=np.int64)
+        none = np.zeros(chosen.size, dtype=np.int64)
+        return {
+            "TaintToleration": taint,
+            "NodeAffinity": none,
+            "NodeResourcesFit": least,
+            "PodTopologySpread": self._spread_scores(pod, chosen, static["selected"]),
+            "InterPodAffinity": none,
+            "NodeResourcesBalancedAllocation": balanced,
+            "ImageLocality": self._image_scores(t.image, chosen),
+        }
+
+    def _spread_scores(self, pod: SimPod, chosen: Any, selected: Any) -> Any:
+        """PodTopologySpread's Score and NormalizeScore with the system default constraints."""
+        key = spread_key(pod)
+        if key is None or key not in self._spread:
+            # No owner to spread with (PreScore skips), or none of its pods placed yet: every node alike.
+            return np.full(chosen.size, 100 if key else 0, dtype=np.int64)
+        arrays = self._arrays
+        assert arrays is not None
+        counts = self._spread[key]
+        zone = arrays["zone"]
+        per_zone = np.bincount(zone, weights=np.where(selected, counts, 0), minlength=int(zone.max()) + 1)
+        zones_seen = int(np.count_nonzero(np.bincount(zone[chosen])))
+        raw = counts[chosen] * math.log(chosen.size + 2) + (HOSTNAME_MAX_SKEW - 1)
+        raw = raw + per_zone[zone[chosen]] * math.log(zones_seen + 2) + (ZONE_MAX_SKEW - 1)
+        raw = np.rint(raw).astype(np.int64)
+        low, high = int(raw.min()), int(raw.max())
+        return 100 * (high + low - raw) // high
+
+    def _image_scores(self, image: str, chosen: Any) -> Any:
+        """ImageLocality: the image's size scaled by how many nodes have it, where the node has it."""
+        column = self._image_column(image)
+        scaled = int(IMAGE_SIZE * (int(np.count_nonzero(column)) / max(column.size, 1)))
+        # calculatePriority: the sum clamped to the thresholds, scaled to 0-100 (a node without it scores 0).
+        clamped = min(max(scaled, IMAGE_MIN_THRESHOLD), IMAGE_MAX_CONTAINER_THRESHOLD)
+        score = 100 * (clamped - IMAGE_MIN_THRESHOLD) // (IMAGE_MAX_CONTAINER_THRESHOLD - IMAGE_MIN_THRESHOLD)
+        return np.where(column[chosen], score, 0)
 
     def _pick(self, pod: SimPod) -> SimNode | None:
         """Filter and score over the arrays; None when no node fits (the slow path then says why)."""
-        arrays = self._ensure_arrays()
+        self._ensure_arrays()
         total = len(self._index)
         if total == 0 or not self.engine.storage.volumes_fit(pod):
             return None
         t = pod.template
-        fits = self._static_mask(t) & (arrays["free_pods"] >= 1)
-        fits &= arrays["free_cpu"] >= t.cpu_milli
-        fits &= arrays["free_mem"] >= t.memory_mi
-        feasible = np.flatnonzero(fits)
+        lacking = self._lacking(t)
+        feasible = np.flatnonzero(self._static_mask(t) & (lacking == 0))
         if feasible.size == 0:
             return None
         # Walk the feasible nodes in the order a search starting at `_next_start` meets them.
@@ -145,11 +353,103 @@ class Scheduler:
             processed = (int(chosen[-1]) - start) % total + 1
         else:
             chosen, processed = ordered, total
-        cpu_score = (arrays["free_cpu"][chosen] - t.cpu_milli) * 100 // arrays["cap_cpu"][chosen]
-        mem_score = (arrays["free_mem"][chosen] - t.memory_mi) * 100 // arrays["cap_mem"][chosen]
-        best = int(chosen[int(np.argmax((cpu_score + mem_score) // 2))])
+        scores = self._scores(pod, chosen)
+        total_score = sum(scores[name] * weight for name, weight in SCORE_WEIGHTS.items())
+        best = int(chosen[int(np.argmax(total_score))])
+        rows = self._filter_rows(pod, start, processed, lacking=lacking)
+        self._record(pod, rows, self._nodes[best], chosen, scores, total_score)
         self._next_start = (start + processed) % total
         return self._nodes[best]
+
+    # -- the decision, for the panel ---------------------------------------------------
+
+    def _lacking(self, template: PodTemplate) -> Any:
+        """Per node, NodeResourcesFit's shortfall as bits: 1 a pod slot, 2 cpu, 4 memory (0 fits)."""
+        arrays = self._arrays
+        assert arrays is not None
+        lacking = (arrays["free_pods"] < 1).astype(np.int64)
+        lacking |= (arrays["free_cpu"] < template.cpu_milli) * 2
+        lacking |= (arrays["free_mem"] < template.memory_mi) * 4
+        return lacking
+
+    def _filter_rows(
+        self, pod: SimPod, start: int, processed: int, volumes_ok: bool = True, lacking: Any = None
+    ) -> list[dict[str, Any]]:
+        """Each node's verdict (the first filter that rejects it), per node or grouped past 20 nodes."""
+        arrays = self._arrays
+        assert arrays is not None
+        static = self._static_filters(pod.template)
+        total = len(self._nodes)
+        if lacking is None:
+            lacking = self._lacking(pod.template)
+        # Codes: a static reason's code (1..), resources 100 + bits (100 fits), 200 volumes, -1 not reached.
+        codes = np.where(static["codes"] > 0, static["codes"], 100 + lacking)
+        if not volumes_ok:
+            codes = np.where(codes == 100, 200, codes)
+        if processed < total:
+            reached = np.zeros(total, dtype=bool)
+            reached[start : start + processed] = True
+            reached[: max(start + processed - total, 0)] = True  # the search wrapped around
+            codes = np.where(reached, codes, -1)
+
+        def verdict(code: int) -> str:
+            if code == -1:
+                return NOT_CHECKED
+            if code == 200:
+                return VOLUME_REASON
+            if code >= 100:
+                return RESOURCE_REASONS[code - 100] or FITS
+            return str(static["reasons"][code])
+
+        names = arrays["names"]
+        if total <= PER_NODE_LIMIT:
+            return filter_rows([(str(names[i]), verdict(int(code))) for i, code in enumerate(codes)])
+        counts = np.bincount(codes + 1)  # the codes are small integers from -1: a histogram beats np.unique
+        return grouped_rows(
+            [
+                (verdict(code), int(counts[code + 1]), [str(n) for n in names[np.flatnonzero(codes == code)[:5]]])
+                for code in (int(c) - 1 for c in np.flatnonzero(counts))
+            ]
+        )
+
+    def _record(
+        self,
+        pod: SimPod,
+        rows: list[dict[str, Any]],
+        node: SimNode | None,
+        chosen: Any = None,
+        scores: dict[str, Any] | None = None,
+        total_score: Any = None,
+    ) -> None:
+        """Keep the decision on the pod, and drop the oldest kept one past `DECISIONS_KEPT`."""
+        candidates = []
+        if scores is not None and chosen is not None and chosen.size:
+            top = np.argsort(-total_score, kind="stable")[:TOP_CANDIDATES]
+            candidates = [
+                {
+                    "node": self._nodes[int(chosen[i])].name,
+                    "total": int(total_score[i]),
+                    "plugins": {name: int(scores[name][i]) for name in SCORE_WEIGHTS},
+                }
+                for i in top
+            ]
+        pod.decision = {
+            "result": "Scheduled" if node is not None else "FailedScheduling",
+            "node": node.name if node is not None else None,
+            "nodes": len(self._nodes),
+            "filters": rows,
+            "scores": candidates,
+            "weights": dict(SCORE_WEIGHTS),
+            "preemption": "",
+            "source": "scheduler",
+        }
+        self._decisions[pod.id] = None
+        self._decisions.move_to_end(pod.id)
+        while len(self._decisions) > DECISIONS_KEPT:
+            old_id, _ = self._decisions.popitem(last=False)
+            old = self.engine.pods.get(old_id)
+            if old is not None:
+                old.decision = None
 
     @property
     def instance_id(self) -> str:
@@ -159,9 +459,13 @@ class Scheduler:
         self.engine.after(QUEUE_DELAY, self.schedule, pod.id)
 
     def retry_all(self) -> None:
+        """Move the waiting pods back to the queue; one still backing off waits out its back-off first."""
         waiting, self.unschedulable = list(self.unschedulable), {}
+        now = self.engine.clock
         for pod_id in waiting:
-            self.engine.after(0.0, self.schedule, pod_id)
+            attempts, failed_at = self._attempts.get(pod_id, (0, now))
+            delay = failed_at + backoff(attempts) - now if attempts else 0.0
+            self.engine.after(max(delay, 0.0), self.schedule, pod_id)
 
     def capacity_freed(self) -> None:
         """A cluster event that may make a waiting pod fit: retry them shortly (once per burst)."""
@@ -189,6 +493,8 @@ class Scheduler:
         engine = self.engine
         pod = engine.pods.get(pod_id)
         if pod is None or pod.node is not None or pod.deleting or pod_id in self._binding:
+            if pod is None:
+                self._attempts.pop(pod_id, None)
             return
         if not engine.control.active("scheduler"):
             # Nobody is scheduling: the pod waits in the (absent) scheduler's queue, Pending, without a word.
@@ -197,17 +503,22 @@ class Scheduler:
         total = len(engine.nodes)
         blocked = engine.storage.prefilter(pod)
         if blocked:
-            self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}))
+            rows = [{"verdict": blocked, "count": total, "nodes": []}]
+            self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}), rows)
             return
         best = self._pick(pod)
         if best is None:
+            rows = []
+            if total:
+                self._ensure_arrays()
+                rows = self._filter_rows(pod, self._next_start % total, total, engine.storage.volumes_fit(pod))
             _, reasons = self._filter(pod)
             preemption: Counter[str] = Counter()
             for reason, count in reasons.items():
                 unresolvable = reason.startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reason
                 preemption["unresolvable" if unresolvable else "resources"] += count
             histogram = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
-            self._fail(pod, f"0/{total} nodes are available: {histogram}.", preemption)
+            self._fail(pod, f"0/{total} nodes are available: {histogram}.", preemption, rows)
             return
         delay = engine.storage.prebind(pod, best)
         if delay:
@@ -216,7 +527,7 @@ class Scheduler:
             best.pods[pod.id] = None
             best.alloc_cpu += pod.template.cpu_milli
             best.alloc_memory += pod.template.memory_mi
-            self.sync_node(best)
+            self.sync_node(best, pod, 1)
             engine.after(delay, self._finish_bind, pod.id, best.name, pod.template)
             return
         self._bind(pod, best)
@@ -238,13 +549,16 @@ class Scheduler:
 
     def _bind(self, pod: SimPod, node: SimNode) -> None:
         engine = self.engine
+        self._attempts.pop(pod.id, None)
         engine.bind(pod, node)
         pod.reason = ""
         engine.event(pod.id, "Scheduled", f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}")
         engine.kubelet.pod_assigned(pod)
 
-    def _fail(self, pod: SimPod, message: str, preemption: Counter[str]) -> None:
+    def _fail(self, pod: SimPod, message: str, preemption: Counter[str], rows: list[dict[str, Any]]) -> None:
         total = len(self.engine.nodes)
+        attempts, _ = self._attempts.get(pod.id, (0, 0.0))
+        self._attempts[pod.id] = (attempts + 1, self.engine.clock)
         parts = []
         if preemption["unresolvable"]:
             parts.append(f"{preemption['unresolvable']} Preemption is not helpful for scheduling")
@@ -252,6 +566,9 @@ class Scheduler:
             parts.append(f"{preemption['resources']} No preemption victims found for incoming pod")
         full = f"{message} preemption: 0/{total} nodes are available: {', '.join(sorted(parts))}."
         pod.reason = full
+        self._record(pod, rows, None)
+        if pod.decision is not None:
+            pod.decision["preemption"] = full.partition(" preemption: ")[2].rstrip(".")
         self.engine.event(pod.id, "FailedScheduling", full, "Warning")
         self._park(pod)
 

@@ -336,6 +336,7 @@ class SimPod(Tracked):
     generation: int = 0
     started_at: float = 0.0
     labels: dict[str, str] = field(default_factory=dict)  # what Services select it by
+    decision: dict[str, Any] | None = None  # the scheduler's last decision about it, while it is among the latest
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
         {"crashes", "pull_failures", "generation", "started_at", "labels", "_sink"}
@@ -373,6 +374,7 @@ class SimPod(Tracked):
                     "ready": pod_ready_text(int(self.ready), 1),  # one container a pod
                     "restarts": self.restarts,
                     "requests": {"cpu": f"{t.cpu_milli}m", "memory": f"{t.memory_mi}Mi"},
+                    "scheduling": self.decision,
                     "why": self.reason,
                 },
             )

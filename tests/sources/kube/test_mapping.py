@@ -48,6 +48,22 @@ def test_an_unschedulable_pod_says_why_and_sits_on_no_node():
     assert "Insufficient" in pod.detail["why"]
 
 
+def test_an_unschedulable_pod_carries_its_failed_scheduling_message_as_the_decision_table():
+    """The message shape of pkg/scheduler/framework/types.go (FitError.Error): "0/N nodes are available: <histogram>."
+    then "preemption: ..." from pkg/scheduler/framework/preemption/preemption.go."""
+    pod = mapping.map_pod(load("pods/pod-pending-unschedulable-insufficient-resources.json")[0])
+    decision = pod.detail["scheduling"]
+    assert decision["result"] == "FailedScheduling"
+    assert decision["nodes"] == 1
+    assert decision["filters"] == [{"verdict": "Insufficient nvidia.com/gpu", "count": 1, "nodes": []}]
+    assert decision["preemption"] == "0/1 nodes are available: 1 No preemption victims found for incoming pod"
+    assert decision["scores"] == []
+
+
+def test_a_running_pod_has_no_scheduling_table():
+    assert mapping.map_pod(load("pods/pod-native-sidecar-k9s.json")[0]).detail["scheduling"] is None
+
+
 def test_a_crashlooping_pod_counts_its_restarts():
     assert mapping.map_pod(load("pods/pod-crashloopbackoff.json")[0]).detail["restarts"] == 4
 
