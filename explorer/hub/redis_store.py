@@ -14,6 +14,7 @@ does the same when the snapshot has vanished while the hub was quiet.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -215,15 +216,22 @@ class RedisStateStore(StateStore):
             raise self._unavailable(error) from None
         if not meta:
             return None
-        state = ClusterState(
-            (Component.from_dict(json.loads(raw)) for raw in fields.values()),
-            cluster=meta.get(b"cluster", b"").decode(),
-            source=meta.get(b"source", b"").decode(),
-        )
-        state.health_since = {cid.decode(): time.decode() for cid, time in since.items()}
+        # In a thread: 150000 components take seconds to parse, and the worker's loop serves every socket
+        # meanwhile (the GIL passes back to it every few milliseconds).
+        state = await asyncio.to_thread(_parse_state, meta, fields, since)
         current = Snapshot(int(meta[b"seq"]), state)
         self._cache = ((current[0], meta.get(b"epoch")), current)
         return current
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def _parse_state(meta: dict[bytes, bytes], fields: dict[bytes, bytes], since: dict[bytes, bytes]) -> ClusterState:
+    state = ClusterState(
+        (Component.from_dict(json.loads(raw)) for raw in fields.values()),
+        cluster=meta.get(b"cluster", b"").decode(),
+        source=meta.get(b"source", b"").decode(),
+    )
+    state.health_since = {cid.decode(): time.decode() for cid, time in since.items()}
+    return state
