@@ -159,6 +159,8 @@ class ControlPlane:
         winner = self.engine.rng.choice(candidates)
         self.leaders[kind] = winner
         self.engine.event(f"{kind}/{winner}", "LeaderElection", f"{winner}_{self.engine.uid()} became leader")
+        if kind == "controller-manager":
+            self.engine.lifecycle.restarted()
         self.refresh()
 
     # -- how each member looks, and who must catch up ----------------------------------

@@ -58,10 +58,28 @@ def test_with_the_controller_manager_down_nothing_replaces_the_lost_pods():
     assert on_dead
     assert all(p.detail["ready"] == "0/1" for p in on_dead)
     assert len(pods(engine, "web-")) == 6
-    changes = engine.run_until(700)
+    changes = engine.run_until(600 + 299)
+    assert events(changes, "LeaderElection", "controller-manager/cp-1")
+    assert not events(changes, "TaintManagerEviction")
+    changes = engine.run_until(1000)
     assert {e.involved for e in events(changes, "TaintManagerEviction")} == {p.id for p in on_dead}
     live = [p for p in pods(engine, "web-") if p.status == "Running"]
     assert len(live) == 6
+
+
+def test_a_restarted_controller_manager_plans_evictions_from_when_it_sees_the_pods_not_from_the_taint():
+    """pkg/controller/tainteviction/taint_eviction.go: handleNodeUpdate passes time.Now() to
+    processPodOnNode, which schedules the deletion for then + tolerationSeconds; the deadlines are
+    kept only in the process's memory."""
+    engine = Engine(get_scenario("controller-manager-outage"), seed=3)
+    changes = engine.run_until(700)
+    back = events(changes, "LeaderElection", "controller-manager/cp-1")[0]
+    assert not events(changes, "TaintManagerEviction")
+    changes = engine.run_until(1000)
+    evictions = events(changes, "TaintManagerEviction")
+    assert evictions
+    assert {e.time for e in evictions} == {engine.timestamp(600 + 300)}
+    assert back.time == engine.timestamp(600)
 
 
 def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grace_from_its_return():

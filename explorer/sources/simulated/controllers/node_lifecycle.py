@@ -8,6 +8,11 @@ after it they are marked for deletion; they stay Terminating because the
 node's kubelet cannot confirm, and their ReplicaSets replace them elsewhere.
 Silence is measured from when this controller last saw the Lease move, so
 after an apiserver outage every node gets a fresh grace period.
+
+Eviction deadlines live only in the controller's memory, as in Kubernetes'
+taint-eviction controller (pkg/controller/tainteviction/taint_eviction.go):
+a controller-manager that starts afresh sees each tainted node's pods anew
+and schedules them for now + tolerationSeconds, never from the taint's time.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ class NodeLifecycleController:
     def relist(self) -> None:
         now = self.engine.clock
         self._observed = {name: (node.lease_renewed, now) for name, node in self.engine.nodes.items()}
+
+    def restarted(self) -> None:
+        """A new controller-manager took the Lease: its taint manager plans every eviction from now."""
+        now = self.engine.clock
+        for name in self._tainted_at:
+            self._tainted_at[name] = now
+            self.engine.after(DEFAULT_TOLERATION_SECONDS, self._evict, name, now)
 
     def monitor(self) -> None:
         engine = self.engine
@@ -100,7 +112,8 @@ class NodeLifecycleController:
         if self._tainted_at.get(node_name) != stamp:
             return
         if not engine.control.active("controller-manager"):
-            # The taint's timeAdded is remembered: evict as soon as the controller is back.
+            # The leader cannot reach the apiserver for now: its deletion call is retried. (A new
+            # leader replaces this deadline with its own, see `restarted`.)
             engine.after(NODE_MONITOR_PERIOD, self._evict, node_name, stamp)
             return
         node = engine.nodes[node_name]
