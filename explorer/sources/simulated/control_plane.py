@@ -5,6 +5,13 @@ Who may do what follows from here: the apiserver serves only while etcd has a
 leader (a quorum of members), and the scheduler and controller-manager act
 only while one of their instances holds the leader Lease and the apiserver
 answers. When that changes, the loops that stalled are told to catch up.
+
+A leader that cannot renew its Lease for the renew deadline gives up, and
+the process exits; the kubelet restarts it (they are static pods), and the
+new process must win the Lease again, after the old one has expired unless
+it was released on a graceful stop
+(k8s.io/client-go/tools/leaderelection/leaderelection.go: renewDeadline,
+leaseDuration, ReleaseOnCancel).
 """
 
 from __future__ import annotations
@@ -19,14 +26,19 @@ from explorer.sources.simulated.world import ControlPlaneMember
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
 
-__all__ = ["ELECTION_TIMEOUT", "LEASE_DURATION", "ControlPlane"]
+__all__ = ["ELECTION_TIMEOUT", "LEASE_DURATION", "RENEW_DEADLINE", "ControlPlane"]
 
 # etcd's default --election-timeout is 1000 ms.
 ELECTION_TIMEOUT = 1.0
 # kube-scheduler and kube-controller-manager: --leader-elect-lease-duration 15 s, retry period 2 s.
+# --leader-elect-renew-deadline 10 s: a leader that cannot renew for that long stops leading and exits.
 LEASE_DURATION = 15.0
+RENEW_DEADLINE = 10.0
 RETRY_PERIOD = 2.0
+# How long the kubelet takes to notice the exited container and start it again (no back-off the first time).
+RESTART_TIME = 1.0
 ELECTED_KINDS = ("scheduler", "controller-manager")
+KUBE_NAMES = {"scheduler": "kube-scheduler", "controller-manager": "kube-controller-manager"}
 
 
 class ControlPlane:
@@ -38,6 +50,10 @@ class ControlPlane:
         self.leaders: dict[str, str | None] = {kind: None for kind in ELECTED_KINDS}
         self._lost_at: dict[str, float] = {kind: -LEASE_DURATION for kind in ELECTED_KINDS}
         self._electing: set[str] = set()
+        self._identity: dict[str, str] = {}
+        self._restarting: set[str] = set()
+        self._api_lost_at = 0.0
+        self._outages = 0
         self._was: tuple[bool, bool, bool] = (True, True, True)
 
     # -- who is up ------------------------------------------------------------------
@@ -82,6 +98,8 @@ class ControlPlane:
         for kind in ELECTED_KINDS:
             names = sorted(m.node for m in self.of_kind(kind))
             self.leaders[kind] = names[0] if names else None
+            if names:
+                self._identity[kind] = f"{names[0]}_{self.engine.uid()}"
         self._was = self._abilities()
         self.refresh()
 
@@ -91,10 +109,12 @@ class ControlPlane:
             raise CommandError(f"unknown control-plane component {value!r}; components: {known}")
         return self.members[value]
 
-    def stop(self, member: ControlPlaneMember) -> None:
+    def stop(self, member: ControlPlaneMember, graceful: bool = False) -> None:
+        """Stop a member: killed, or (`graceful`) asked to stop, when a leader hands over first."""
         if not member.up:
             return
         member.up = False
+        self._restarting.discard(member.id)
         if member.kind == "etcd":
             up = [m for m in self.of_kind("etcd") if m.up]
             if member.node == self.etcd_leader or len(up) < self._quorum():
@@ -103,8 +123,14 @@ class ControlPlane:
                 self.engine.after(ELECTION_TIMEOUT, self.elect_etcd_leader)
         elif member.kind in ELECTED_KINDS and self.leaders[member.kind] == member.node:
             self.leaders[member.kind] = None
-            self._lost_at[member.kind] = self.engine.clock
-            self._schedule_election(member.kind, LEASE_DURATION)
+            if graceful and self._api_ok_now():
+                # ReleaseOnCancel: the Lease is emptied on the way out; a standby takes it at its next retry.
+                self.engine.event(member.id, "LeaderElection", f"{self._identity[member.kind]} stopped leading")
+                self._lost_at[member.kind] = self.engine.clock - LEASE_DURATION
+                self._schedule_election(member.kind, RETRY_PERIOD)
+            else:
+                self._lost_at[member.kind] = self.engine.clock
+                self._schedule_election(member.kind, LEASE_DURATION)
         self.refresh()
 
     def start_member(self, member: ControlPlaneMember) -> None:
@@ -149,18 +175,55 @@ class ControlPlane:
         self._electing.discard(kind)
         if self.leaders[kind] is not None:
             return
-        candidates = sorted(m.node for m in self.of_kind(kind) if m.up)
+        candidates = sorted(m.node for m in self.of_kind(kind) if m.up and m.id not in self._restarting)
         if not candidates:
             return
         if not self._api_ok_now():
             # The Lease lives in the apiserver: no apiserver, no election; try again after the retry period.
             self._schedule_election(kind, RETRY_PERIOD)
             return
+        wait = self._lost_at[kind] + LEASE_DURATION - self.engine.clock
+        if wait > 0:
+            # The old holder's Lease has not expired yet.
+            self._schedule_election(kind, wait)
+            return
         winner = self.engine.rng.choice(candidates)
         self.leaders[kind] = winner
-        self.engine.event(f"{kind}/{winner}", "LeaderElection", f"{winner}_{self.engine.uid()} became leader")
+        self._identity[kind] = f"{winner}_{self.engine.uid()}"
+        self.engine.event(f"{kind}/{winner}", "LeaderElection", f"{self._identity[kind]} became leader")
         if kind == "controller-manager":
             self.engine.lifecycle.restarted()
+        self.refresh()
+
+    def _renew_deadline_passed(self, outage: int) -> None:
+        """The apiserver has not answered for the renew deadline: every leader stops leading and exits."""
+        if outage != self._outages or self._api_ok_now():
+            return
+        for kind in ELECTED_KINDS:
+            leader = self.leaders[kind]
+            if leader is None:
+                continue
+            member = self.members[component_id(kind, leader)]
+            self.leaders[kind] = None
+            # The Lease was last renewed when the apiserver went away; it expires LEASE_DURATION after that.
+            self._lost_at[kind] = self._api_lost_at
+            # Nobody can write this event now; the simulation shows it as what happened.
+            self.engine.event(member.id, "LeaderElection", f"{self._identity[kind]} stopped leading", "Warning")
+            self._restarting.add(member.id)
+            self.engine.after(RESTART_TIME, self._restarted, member.id)
+            self._schedule_election(kind, RETRY_PERIOD)
+        self.refresh()
+
+    def _restarted(self, member_id: str) -> None:
+        """The kubelet has started the exited static pod's container again: a fresh process, a candidate."""
+        if member_id not in self._restarting:
+            return
+        self._restarting.discard(member_id)
+        member = self.members[member_id]
+        self.engine.event(
+            member_id, "Started", f"Started container {KUBE_NAMES[member.kind]} (restarted by the kubelet)"
+        )
+        self._schedule_election(member.kind, RETRY_PERIOD)
         self.refresh()
 
     # -- how each member looks, and who must catch up ----------------------------------
@@ -196,20 +259,37 @@ class ControlPlane:
             else:
                 leader = self.leaders.get(m.kind)
                 m.detail = {"leader": leader}
-                if leader == m.node:
+                if m.id in self._restarting:
+                    m.status, m.health = "Restarting", Health.WARNING
+                    m.why = (
+                        f"could not renew the leader Lease within the {RENEW_DEADLINE:g} s renew deadline, "
+                        "stopped leading and exited; the kubelet restarts it (a static pod)"
+                    )
+                elif leader == m.node:
                     m.status = "Leader"
                     m.health, m.why = (
                         (Health.OK, "")
                         if api_ok
-                        else (Health.WARNING, "cannot reach a working apiserver: its work is stalled")
+                        else (
+                            Health.WARNING,
+                            f"cannot renew its Lease: no working apiserver; it gives up after {RENEW_DEADLINE:g} s",
+                        )
                     )
                 elif leader is None:
                     m.status, m.health = "Standby", Health.WARNING
-                    m.why = "no leader yet: waiting for the old leader's Lease to expire"
+                    m.why = (
+                        "no leader yet: waiting for the old leader's Lease to expire"
+                        if api_ok
+                        else "no leader: the Lease cannot be taken without a working apiserver"
+                    )
                 else:
                     m.status, m.health, m.why = "Standby", Health.OK, f"{leader} holds the leader Lease"
         now = self._abilities()
         was, self._was = self._was, now
+        if was[0] and not now[0]:
+            self._outages += 1
+            self._api_lost_at = self.engine.clock
+            self.engine.after(RENEW_DEADLINE, self._renew_deadline_passed, self._outages)
         api_back = now[0] and not was[0]
         if api_back or (now[2] and not was[2]):
             # A controller that reconnects relists everything and measures node silence from now.

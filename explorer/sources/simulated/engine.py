@@ -465,7 +465,7 @@ class Engine:
         elif action in {"stop", "start"}:
             member = self.control.member_arg(payload.get("component"))
             if action == "stop":
-                self.control.stop(member)
+                self.control.stop(member, graceful=payload.get("graceful") is True)
             else:
                 self.control.start_member(member)
         elif action in {"scale", "set-image"}:

@@ -111,3 +111,47 @@ def test_a_standby_scheduler_takes_the_lease_after_the_leader_stops():
     assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
     assert engine.state().get(new_leader).status == "Leader"
     assert events(changes, "LeaderElection")[0].message.endswith("became leader")
+
+
+def test_in_an_apiserver_outage_the_leaders_give_up_after_the_renew_deadline_restart_and_re_elect():
+    """k8s.io/client-go/tools/leaderelection/leaderelection.go: a leader that cannot renew within
+    renewDeadline (10 s) stops leading (kube-scheduler and kube-controller-manager then exit and the
+    kubelet restarts their static pods); a candidate acquires only once the old Lease has expired."""
+    engine = Engine(get_scenario("apiserver-outage"), seed=1)
+    engine.run_until(60 + 9)
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+    changes = engine.run_until(60 + 10)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "LeaderElection", member)[0].message.endswith("stopped leading")
+        assert statuses(changes, member) == ["Restarting"]
+    changes = engine.run_until(179)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "Started", member)
+        assert engine.state().get(member).status == "Standby"
+        assert not events(changes, "LeaderElection", member)
+    changes = engine.run_until(180 + 2)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "LeaderElection", member)[0].message.endswith("became leader")
+        assert engine.state().get(member).status == "Leader"
+
+
+def test_an_etcd_election_shorter_than_the_renew_deadline_keeps_the_leaders():
+    """leaderelection.go: only a renewal failing for the whole renewDeadline ends leadership."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    changes = engine.run_until(90)
+    assert events(changes, "LeaderElection")  # etcd's own election
+    assert not [e for e in events(changes, "LeaderElection") if e.message.endswith("stopped leading")]
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+
+
+def test_a_gracefully_stopped_leader_releases_its_lease_and_a_standby_takes_it_at_its_next_retry():
+    """leaderelection.go, ReleaseOnCancel: on a graceful stop the holder empties the Lease, so a
+    standby need not wait out leaseDuration (15 s) as it must after a crash."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=2)
+    engine.run_until(10)
+    changes = engine.command({"action": "stop", "component": "scheduler/cp-1", "graceful": True})
+    assert events(changes, "LeaderElection", "scheduler/cp-1")[0].message.endswith("stopped leading")
+    changes = engine.run_until(10 + 2)
+    new_leader = events(changes, "LeaderElection")[0].involved
+    assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
+    assert engine.state().get(new_leader).status == "Leader"
