@@ -87,9 +87,10 @@ def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grac
     changes = engine.run_until(179)
     assert statuses(changes, "node/worker-2") == []
     assert all(p.status == "Running" for p in pods(engine, "web-"))
-    changes = engine.run_until(180 + 40)
+    grace = engine.lifecycle.grace
+    changes = engine.run_until(180 + grace)
     assert statuses(changes, "node/worker-2") == []
-    changes = engine.run_until(180 + 40 + 10)
+    changes = engine.run_until(180 + grace + 10)
     assert statuses(changes, "node/worker-2") == ["NotReady"]
     assert all(engine.state().get(f"node/worker-{i}").status == "Ready" for i in (1, 3))
 
