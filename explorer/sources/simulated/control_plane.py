@@ -117,7 +117,17 @@ class ControlPlane:
         self._restarting.discard(member.id)
         if member.kind == "etcd":
             up = [m for m in self.of_kind("etcd") if m.up]
-            if member.node == self.etcd_leader or len(up) < self._quorum():
+            if graceful and member.node == self.etcd_leader and len(up) >= self._quorum():
+                # etcd's graceful Stop: a leader first transfers leadership to a caught-up peer
+                # (etcd server/etcdserver/server.go, TransferLeadership), so there is no election gap.
+                self.term += 1
+                self.etcd_leader = self.engine.rng.choice(sorted(m.node for m in up))
+                self.engine.event(
+                    component_id("etcd", self.etcd_leader),
+                    "LeaderElection",
+                    f"etcd member {member.node} transferred leadership to {self.etcd_leader} at term {self.term}",
+                )
+            elif member.node == self.etcd_leader or len(up) < self._quorum():
                 # The leader is gone, or steps down because it can no longer hear a majority (CheckQuorum).
                 self.etcd_leader = None
                 self.engine.after(ELECTION_TIMEOUT, self.elect_etcd_leader)
@@ -242,7 +252,14 @@ class ControlPlane:
                 continue
             if m.kind == "etcd":
                 m.detail = {"term": self.term, "leader": self.etcd_leader, "members": len(etcd), "up": up_count}
-                if self.etcd_leader is None:
+                if self.etcd_leader is None and up_count >= self._quorum():
+                    # Quorum is there; only the leader is missing until the next election timeout.
+                    m.status, m.health = "Candidate", Health.ERROR
+                    m.why = (
+                        f"electing a leader: {up_count} of {len(etcd)} members up, quorum held; "
+                        "requests wait for the new leader"
+                    )
+                elif self.etcd_leader is None:
                     m.status, m.health = "Candidate", Health.ERROR
                     m.why = f"no quorum: {up_count} of {len(etcd)} members up, {self._quorum()} needed; writes fail"
                 elif self.etcd_leader == m.node:

@@ -156,3 +156,29 @@ def test_a_gracefully_stopped_leader_releases_its_lease_and_a_standby_takes_it_a
     new_leader = events(changes, "LeaderElection")[0].involved
     assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
     assert engine.state().get(new_leader).status == "Leader"
+
+
+def test_an_etcd_election_with_two_of_three_members_up_has_quorum_and_only_lacks_a_leader():
+    """etcd's raft (go.etcd.io/raft): a cluster of three keeps quorum with two members; while they elect
+    (one election timeout) there is no leader, but there is a quorum to elect one."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    engine.run_until(30)
+    leader = next(m for m in ("etcd/cp-1", "etcd/cp-2", "etcd/cp-3") if engine.state().get(m).status == "Leader")
+    engine.command({"action": "stop", "component": leader})
+    survivors = [m for m in ("etcd/cp-1", "etcd/cp-2", "etcd/cp-3") if m != leader]
+    why = engine.state().get(survivors[0]).detail["why"]
+    assert "no quorum" not in why
+    assert "electing a leader: 2 of 3 members up, quorum held" in why
+
+
+def test_a_gracefully_stopped_etcd_leader_hands_over_at_once():
+    """etcd server/etcdserver/server.go: Stop on a leader transfers leadership to a peer first
+    (TransferLeadership), so the apiserver never loses etcd."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    engine.run_until(30)
+    assert engine.state().get("etcd/cp-1").status == "Leader"
+    changes = engine.command({"action": "stop", "component": "etcd/cp-1", "graceful": True})
+    transfer = events(changes, "LeaderElection")[0]
+    assert "transferred leadership" in transfer.message
+    assert engine.state().get(transfer.involved).status == "Leader"
+    assert engine.state().get("apiserver/cp-1").health.value == "ok"
