@@ -37,6 +37,12 @@ RENEW_DEADLINE = 10.0
 RETRY_PERIOD = 2.0
 # How long the kubelet takes to notice the exited container and start it again (no back-off the first time).
 RESTART_TIME = 1.0
+# kubeadm's probes on kube-apiserver's /livez (cmd/kubeadm/app/util/staticpod/utils.go): liveness every
+# 10 s, restart after 8 failures; after a restart the startup probe allows 24 failures, 10 s apart.
+LIVENESS_WINDOW = 8 * 10.0
+STARTUP_WINDOW = 24 * 10.0
+# The kubelet's back-off before restarting a container again: 10 s, doubling, at most 300 s.
+BACKOFF_START, BACKOFF_CAP = 10.0, 300.0
 ELECTED_KINDS = ("scheduler", "controller-manager")
 KUBE_NAMES = {"scheduler": "kube-scheduler", "controller-manager": "kube-controller-manager"}
 
@@ -54,6 +60,9 @@ class ControlPlane:
         self._restarting: set[str] = set()
         self._api_lost_at = 0.0
         self._outages = 0
+        self._etcd_outages = 0
+        self._etcd_was_ok = True
+        self._apiserver_restarts: dict[str, int] = {}
         self._was: tuple[bool, bool, bool] = (True, True, True)
 
     # -- who is up ------------------------------------------------------------------
@@ -82,7 +91,8 @@ class ControlPlane:
 
     def _api_ok_now(self) -> bool:
         apiservers = self.of_kind("apiserver")
-        return (not apiservers or any(m.up for m in apiservers)) and self.etcd_ok()
+        serving = any(m.up and m.id not in self._restarting for m in apiservers)
+        return (not apiservers or serving) and self.etcd_ok()
 
     def _active_now(self, kind: str) -> bool:
         if not self.of_kind(kind):
@@ -236,6 +246,31 @@ class ControlPlane:
         self._schedule_election(member.kind, RETRY_PERIOD)
         self.refresh()
 
+    def _livez_failed(self, member_id: str, outage: int) -> None:
+        """/livez has failed (its etcd check) for the probe's whole window: the kubelet restarts the apiserver."""
+        member = self.members[member_id]
+        if outage != self._etcd_outages or self.etcd_ok() or not member.up or member_id in self._restarting:
+            return
+        restarts = self._apiserver_restarts.get(member_id, 0) + 1
+        self._apiserver_restarts[member_id] = restarts
+        self.engine.event(
+            member_id, "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500", "Warning"
+        )
+        self.engine.event(member_id, "Killing", "Container kube-apiserver failed liveness probe, will be restarted")
+        self._restarting.add(member_id)
+        backoff = RESTART_TIME if restarts == 1 else min(BACKOFF_START * 2 ** (restarts - 2), BACKOFF_CAP)
+        self.engine.after(backoff, self._apiserver_started, member_id, outage)
+        self.refresh()
+
+    def _apiserver_started(self, member_id: str, outage: int) -> None:
+        if member_id not in self._restarting:
+            return
+        self._restarting.discard(member_id)
+        self.engine.event(member_id, "Started", "Started container kube-apiserver")
+        if outage == self._etcd_outages and not self.etcd_ok():
+            self.engine.after(STARTUP_WINDOW, self._livez_failed, member_id, outage)
+        self.refresh()
+
     # -- how each member looks, and who must catch up ----------------------------------
 
     def _abilities(self) -> tuple[bool, bool, bool]:
@@ -268,11 +303,20 @@ class ControlPlane:
                     m.status, m.health, m.why = "Follower", Health.OK, ""
             elif m.kind == "apiserver":
                 m.detail = {}
-                if self.etcd_ok():
+                restarts = self._apiserver_restarts.get(m.id, 0)
+                times = "1 time" if restarts == 1 else f"{restarts} times"
+                restarted = f"; restarted {times} by the kubelet" if restarts else ""
+                if m.id in self._restarting:
+                    m.status, m.health = "Restarting", Health.ERROR
+                    m.why = "failed its liveness probe (/livez: [-]etcd failed); the kubelet restarts it" + restarted
+                elif self.etcd_ok():
                     m.status, m.health, m.why = "Running", Health.OK, ""
                 else:
                     m.status, m.health = "Unhealthy", Health.ERROR
-                    m.why = "readyz: [-]etcd failed: etcd cluster has no leader, requests time out"
+                    m.why = (
+                        "livez and readyz: [-]etcd failed: etcd cluster has no leader, requests time out; "
+                        f"the kubelet restarts it after {LIVENESS_WINDOW:g} s of failed liveness probes" + restarted
+                    )
             else:
                 leader = self.leaders.get(m.kind)
                 m.detail = {"leader": leader}
@@ -301,6 +345,12 @@ class ControlPlane:
                     )
                 else:
                     m.status, m.health, m.why = "Standby", Health.OK, f"{leader} holds the leader Lease"
+        etcd_ok = self.etcd_ok()
+        if self._etcd_was_ok and not etcd_ok:
+            self._etcd_outages += 1
+            for m in self.of_kind("apiserver"):
+                self.engine.after(LIVENESS_WINDOW, self._livez_failed, m.id, self._etcd_outages)
+        self._etcd_was_ok = etcd_ok
         now = self._abilities()
         was, self._was = self._was, now
         if was[0] and not now[0]:

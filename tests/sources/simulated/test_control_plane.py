@@ -182,3 +182,23 @@ def test_a_gracefully_stopped_etcd_leader_hands_over_at_once():
     assert "transferred leadership" in transfer.message
     assert engine.state().get(transfer.involved).status == "Leader"
     assert engine.state().get("apiserver/cp-1").health.value == "ok"
+
+
+def test_a_long_etcd_loss_fails_the_apiservers_livez_and_the_kubelet_restarts_them():
+    """cmd/kubeadm/app/util/staticpod/utils.go: kubeadm's liveness probe on /livez runs every 10 s and
+    restarts the container after 8 failures; /livez includes the etcd check, so an apiserver without
+    an etcd leader for 80 s is restarted (and the etcd check fails again after its start)."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    changes = engine.run_until(120 + 79)
+    assert not events(changes, "Killing")
+    assert engine.state().get("apiserver/cp-2").status == "Unhealthy"
+    changes = engine.run_until(120 + 80)
+    assert {e.involved for e in events(changes, "Killing")} == {f"apiserver/cp-{i}" for i in (1, 2, 3)}
+    assert events(changes, "Unhealthy")[0].message == "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    assert engine.state().get("apiserver/cp-2").status == "Restarting"
+    engine.run_until(120 + 82)
+    apiserver = engine.state().get("apiserver/cp-2")
+    assert apiserver.status == "Unhealthy"
+    assert "restarted 1 time by the kubelet" in apiserver.detail["why"]
+    engine.run_until(400)
+    assert engine.state().get("apiserver/cp-2").status == "Running"
