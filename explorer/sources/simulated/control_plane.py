@@ -108,8 +108,6 @@ class ControlPlane:
         for kind in ELECTED_KINDS:
             names = sorted(m.node for m in self.of_kind(kind))
             self.leaders[kind] = names[0] if names else None
-            if names:
-                self._identity[kind] = f"{names[0]}_{self.engine.uid()}"
         self._was = self._abilities()
         self.refresh()
 
@@ -145,7 +143,8 @@ class ControlPlane:
             self.leaders[member.kind] = None
             if graceful and self._api_ok_now():
                 # ReleaseOnCancel: the Lease is emptied on the way out; a standby takes it at its next retry.
-                self.engine.event(member.id, "LeaderElection", f"{self._identity[member.kind]} stopped leading")
+                holder = self._holder(member.kind, member.node)
+                self.engine.event(member.id, "LeaderElection", f"{holder} stopped leading")
                 self._lost_at[member.kind] = self.engine.clock - LEASE_DURATION
                 self._schedule_election(member.kind, RETRY_PERIOD)
             else:
@@ -185,6 +184,13 @@ class ControlPlane:
             f"{len(self.of_kind('etcd'))} members voting)",
         )
         self.refresh()
+
+    def _holder(self, kind: str, node: str) -> str:
+        """The leader's identity as its Lease records it (hostname_uuid); the first leader's is made when asked,
+        so a run without elections draws from the seeded RNG exactly as before."""
+        if kind not in self._identity:
+            self._identity[kind] = f"{node}_{self.engine.uid()}"
+        return self._identity[kind]
 
     def _schedule_election(self, kind: str, delay: float) -> None:
         if kind not in self._electing:
@@ -228,7 +234,7 @@ class ControlPlane:
             # The Lease was last renewed when the apiserver went away; it expires LEASE_DURATION after that.
             self._lost_at[kind] = self._api_lost_at
             # Nobody can write this event now; the simulation shows it as what happened.
-            self.engine.event(member.id, "LeaderElection", f"{self._identity[kind]} stopped leading", "Warning")
+            self.engine.event(member.id, "LeaderElection", f"{self._holder(kind, leader)} stopped leading", "Warning")
             self._restarting.add(member.id)
             self.engine.after(RESTART_TIME, self._restarted, member.id)
             self._schedule_election(kind, RETRY_PERIOD)
