@@ -13,7 +13,7 @@ def test_taking_a_node_down_in_the_page_turns_its_element_not_ready_without_a_re
     node = page.locator('[id="node/worker-1"]')
     expect(node).to_have_class("cluster component kind-node health-ok")
 
-    # Kubernetes waits out a 40 s grace period before it calls a silent node
+    # Kubernetes waits out a 50 s grace period before it calls a silent node
     # NotReady, so the class watches at 100x: the page's own speed control.
     page.select_option("#sim-speed", "100.0")
     expect(page.locator("#sim-controls")).to_have_attribute("data-speed", "100.0")

@@ -18,7 +18,7 @@ from tests.conftest import ServerProcess
 pytestmark = pytest.mark.browser
 
 WORKER = '[id="node/worker-2"]'
-# worker-2 loses power at 60 s and is marked NotReady 40 s later: at about 105 s on the recording's clock.
+# worker-2 loses power at 60 s and is marked NotReady 50 s later: at about 115 s on the recording's clock.
 BEFORE_THE_FAILURE = 30
 
 

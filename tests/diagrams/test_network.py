@@ -56,7 +56,7 @@ def test_a_dead_nodes_endpoints_leave_the_rotation_and_its_kube_proxy_keeps_stal
     on_worker_2 = {p for p in endpoint_pods(state) if state.components[p].parent == "node/worker-2"}
     assert on_worker_2
     engine.command({"action": "node-down", "node": "worker-2"})
-    engine.run_until(140)  # past the 40 s grace period: NotReady, its endpoints not ready
+    engine.run_until(60 + engine.lifecycle.grace + 15)  # past the grace period: NotReady, its endpoints not ready
     after = engine.state()
     elements = elements_by_id(DiagramRenderer().svg(after, "network"))
     routed = {cid.split(">")[1].rsplit(":", 1)[0] for cid in elements if cid.endswith(":routes")}

@@ -86,7 +86,7 @@ async def test_a_client_on_each_worker_sees_the_same_change_sequence(workers):
         # Commands sent to either worker reach the one hub; its effects reach both workers' clients.
         command(second, {"action": "node-down", "node": "worker-1"})
         command(first, {"action": "resume"})
-        # At 100x the node lifecycle controller calls the node NotReady after its 40 s grace.
+        # At 100x the node lifecycle controller calls the node NotReady after its 50 s grace.
         seen_a = [await wait_for(a, lambda m: m["type"] != "status")]
         while not (seen_a[-1]["type"] == "updated" and seen_a[-1]["component"]["id"] == "node/worker-1"):
             seen_a.append(await wait_for(a, lambda m: m["type"] != "status"))

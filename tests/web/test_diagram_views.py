@@ -113,7 +113,7 @@ async def test_the_component_panel_is_an_htmx_partial_with_status_health_why_and
     assert panel.select_one(".status").get_text() == "✖ Stopped"
     assert panel.select_one(".health").get_text() == "error"
     assert "the machine is down" in panel.select_one(".why").get_text()
-    assert "v1.31" in panel.select_one(".fields").get_text()
+    assert "v1.34" in panel.select_one(".fields").get_text()
     assert panel.select_one("a.open-view")["href"].startswith("/view/nodes/worker-1/?component=")
 
 

@@ -62,10 +62,26 @@ def test_nodes_scales_the_cluster():
     assert len(nodes) == 12
 
 
+def test_version_makes_the_scenario_follow_another_kubernetes_release():
+    """The node-monitor grace period is 40 s up to v1.31 and 50 s from v1.32 (kubernetes PR #126287,
+    pkg/controller/nodelifecycle/config/v1alpha1/defaults.go); the kubelets report the release."""
+
+    def not_ready(messages):
+        return next(m["time"] for m in messages if m.get("reason") == "NodeNotReady")
+
+    old = run("--scenario", "node-failure", "--duration", "130", "--version", "v1.31")
+    new = run("--scenario", "node-failure", "--duration", "130")
+    kubelets = {c["detail"]["version"] for c in old[0]["components"] if c["kind"] == "kubelet"}
+    assert kubelets == {"v1.31.0"}
+    assert {c["detail"]["version"] for c in new[0]["components"] if c["kind"] == "kubelet"} == {"v1.34.0"}
+    assert not_ready(old) < not_ready(new)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--scenario", "nope"], "unknown scenario 'nope'"),
+        (["--version", "1.99"], "kubernetesVersion is a release from v1.25"),
         (["--duration", "-5"], "--duration must be from 0"),
         (["--nodes", "99999"], "--nodes must be from 0"),
     ],

@@ -121,6 +121,10 @@ def check_command(payload: Any, engine: Engine) -> dict[str, Any]:
     else:
         for field in ACTION_FIELDS[action]:
             command[field] = _name(payload, field, action)
+        if action == "stop" and "graceful" in payload:
+            if not isinstance(payload["graceful"], bool):
+                raise CommandError(f"graceful must be true or false, not {shown(payload['graceful'])}")
+            command["graceful"] = payload["graceful"]
     return command
 
 

@@ -82,6 +82,8 @@ class Engine:
     def __init__(self, scenario: Scenario, seed: int = 1):
         self.scenario = scenario
         self.seed = seed
+        # The Kubernetes release followed, comparable: `engine.version >= (1, 32)`.
+        self.version: tuple[int, int, int] = scenario.version
         self.rng = random.Random(seed)
         self.clock = 0.0
         self._stamp: tuple[float, str] = (-1.0, "")
@@ -378,6 +380,7 @@ class Engine:
             labels,
             [_taint(t) for t in spec.get("taints") or []],
             bool(spec.get("unschedulable", False)),
+            kubelet_version="v{}.{}.{}".format(*self.version),
         )
         self.nodes[node.name] = node
         return node
@@ -465,7 +468,7 @@ class Engine:
         elif action in {"stop", "start"}:
             member = self.control.member_arg(payload.get("component"))
             if action == "stop":
-                self.control.stop(member)
+                self.control.stop(member, graceful=payload.get("graceful") is True)
             else:
                 self.control.start_member(member)
         elif action in {"scale", "set-image"}:

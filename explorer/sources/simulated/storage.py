@@ -51,8 +51,10 @@ class VolumeController:
         if sc.dynamic:
             self._provision(claim)
             return
-        claim.reason = "no persistent volumes available for this claim and no storage class is set"
-        engine.event(claim.key, "FailedBinding", claim.reason, "Warning")
+        # A claim that names a class is provisioned; an in-tree provisioner name ("kubernetes.io/...")
+        # with no plugin behind it fails to be found (pv_controller.go, findProvisionablePlugin).
+        claim.reason = f"no volume plugin matched name: {sc.provisioner}"
+        engine.event(claim.key, "ProvisioningFailed", claim.reason, "Warning")
 
     def _available(self, claim: SimClaim) -> SimVolume | None:
         fitting = [

@@ -110,7 +110,7 @@ async def test_a_replay_waits_paused_at_its_snapshot_until_someone_presses_play(
     assert status["kind"] == "replay"
     assert (status["paused"], status["clock"], status["played"], status["ended"]) == (True, 0.0, 0, False)
     assert status["time"] == incident(0).start
-    # The recording's clock runs to its last change: the node's NotReady, 40 s and more after it died.
+    # The recording's clock runs to its last change: the node's NotReady, 50 s and more after it died.
     assert status["duration"] == load_recording(recording).offsets[-1] > NODE_DOWN_AT + 40
 
     await source.command({"action": "resume"})
@@ -265,7 +265,7 @@ async def test_the_status_marks_the_recordings_events_on_its_clock(tmp_path):
     assert not_ready
     assert NODE_DOWN_AT + 40 <= not_ready[0]["at"] <= NODE_DOWN_AT + 60
     assert 0 <= not_ready[0]["percent"] <= 100
-    assert not_ready[0]["clock"] == "00:{:02d}".format(int(not_ready[0]["at"]))
+    assert not_ready[0]["clock"] == "{:02d}:{:02d}".format(*divmod(int(not_ready[0]["at"]), 60))
     await source.close()
 
 

@@ -48,6 +48,7 @@ def steady() -> Engine:
         ({"action": "node-down", "node": 1}, "needs 'node'"),
         ({"action": "node-down", "node": "x" * 300}, "needs 'node'"),
         ({"action": "stop"}, "needs 'component'"),
+        ({"action": "stop", "component": "scheduler/cp-1", "graceful": "yes"}, "graceful must be true or false"),
         ({"action": "scenario", "name": ["steady-state"]}, "needs 'name'"),
         ({"action": "set-image", "deployment": "default/web", "image": "nginx 1.28"}, "image must be"),
         ({"action": "set-image", "deployment": "default/web", "image": "<script>"}, "image must be"),
@@ -65,6 +66,8 @@ def test_a_checked_command_keeps_only_what_its_action_reads(steady):
     assert check_command({"action": "speed", "value": 10}, steady) == {"action": "speed", "value": 10.0}
     scale = {"action": "scale", "deployment": "default/web", "by": -1}
     assert check_command(scale, steady) == scale
+    graceful = {"action": "stop", "component": "scheduler/cp-1", "graceful": True}
+    assert check_command(graceful, steady) == graceful
 
 
 def test_the_replicas_cap_is_110_pods_a_node_and_never_more_than_5000():

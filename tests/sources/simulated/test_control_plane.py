@@ -58,10 +58,28 @@ def test_with_the_controller_manager_down_nothing_replaces_the_lost_pods():
     assert on_dead
     assert all(p.detail["ready"] == "0/1" for p in on_dead)
     assert len(pods(engine, "web-")) == 6
-    changes = engine.run_until(700)
+    changes = engine.run_until(600 + 299)
+    assert events(changes, "LeaderElection", "controller-manager/cp-1")
+    assert not events(changes, "TaintManagerEviction")
+    changes = engine.run_until(1000)
     assert {e.involved for e in events(changes, "TaintManagerEviction")} == {p.id for p in on_dead}
     live = [p for p in pods(engine, "web-") if p.status == "Running"]
     assert len(live) == 6
+
+
+def test_a_restarted_controller_manager_plans_evictions_from_when_it_sees_the_pods_not_from_the_taint():
+    """pkg/controller/tainteviction/taint_eviction.go: handleNodeUpdate passes time.Now() to
+    processPodOnNode, which schedules the deletion for then + tolerationSeconds; the deadlines are
+    kept only in the process's memory."""
+    engine = Engine(get_scenario("controller-manager-outage"), seed=3)
+    changes = engine.run_until(700)
+    back = events(changes, "LeaderElection", "controller-manager/cp-1")[0]
+    assert not events(changes, "TaintManagerEviction")
+    changes = engine.run_until(1000)
+    evictions = events(changes, "TaintManagerEviction")
+    assert evictions
+    assert {e.time for e in evictions} == {engine.timestamp(600 + 300)}
+    assert back.time == engine.timestamp(600)
 
 
 def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grace_from_its_return():
@@ -69,9 +87,10 @@ def test_with_the_apiserver_down_a_dead_node_turns_not_ready_only_after_the_grac
     changes = engine.run_until(179)
     assert statuses(changes, "node/worker-2") == []
     assert all(p.status == "Running" for p in pods(engine, "web-"))
-    changes = engine.run_until(180 + 40)
+    grace = engine.lifecycle.grace
+    changes = engine.run_until(180 + grace)
     assert statuses(changes, "node/worker-2") == []
-    changes = engine.run_until(180 + 40 + 10)
+    changes = engine.run_until(180 + grace + 10)
     assert statuses(changes, "node/worker-2") == ["NotReady"]
     assert all(engine.state().get(f"node/worker-{i}").status == "Ready" for i in (1, 3))
 
@@ -93,3 +112,93 @@ def test_a_standby_scheduler_takes_the_lease_after_the_leader_stops():
     assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
     assert engine.state().get(new_leader).status == "Leader"
     assert events(changes, "LeaderElection")[0].message.endswith("became leader")
+
+
+def test_in_an_apiserver_outage_the_leaders_give_up_after_the_renew_deadline_restart_and_re_elect():
+    """k8s.io/client-go/tools/leaderelection/leaderelection.go: a leader that cannot renew within
+    renewDeadline (10 s) stops leading (kube-scheduler and kube-controller-manager then exit and the
+    kubelet restarts their static pods); a candidate acquires only once the old Lease has expired."""
+    engine = Engine(get_scenario("apiserver-outage"), seed=1)
+    engine.run_until(60 + 9)
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+    changes = engine.run_until(60 + 10)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "LeaderElection", member)[0].message.endswith("stopped leading")
+        assert statuses(changes, member) == ["Restarting"]
+    changes = engine.run_until(179)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "Started", member)
+        assert engine.state().get(member).status == "Standby"
+        assert not events(changes, "LeaderElection", member)
+    changes = engine.run_until(180 + 2)
+    for member in ("scheduler/cp-1", "controller-manager/cp-1"):
+        assert events(changes, "LeaderElection", member)[0].message.endswith("became leader")
+        assert engine.state().get(member).status == "Leader"
+
+
+def test_an_etcd_election_shorter_than_the_renew_deadline_keeps_the_leaders():
+    """leaderelection.go: only a renewal failing for the whole renewDeadline ends leadership."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    changes = engine.run_until(90)
+    assert events(changes, "LeaderElection")  # etcd's own election
+    assert not [e for e in events(changes, "LeaderElection") if e.message.endswith("stopped leading")]
+    assert engine.state().get("scheduler/cp-1").status == "Leader"
+
+
+def test_a_gracefully_stopped_leader_releases_its_lease_and_a_standby_takes_it_at_its_next_retry():
+    """leaderelection.go, ReleaseOnCancel: on a graceful stop the holder empties the Lease, so a
+    standby need not wait out leaseDuration (15 s) as it must after a crash."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=2)
+    engine.run_until(10)
+    changes = engine.command({"action": "stop", "component": "scheduler/cp-1", "graceful": True})
+    assert events(changes, "LeaderElection", "scheduler/cp-1")[0].message.endswith("stopped leading")
+    changes = engine.run_until(10 + 2)
+    new_leader = events(changes, "LeaderElection")[0].involved
+    assert new_leader in {"scheduler/cp-2", "scheduler/cp-3"}
+    assert engine.state().get(new_leader).status == "Leader"
+
+
+def test_an_etcd_election_with_two_of_three_members_up_has_quorum_and_only_lacks_a_leader():
+    """etcd's raft (go.etcd.io/raft): a cluster of three keeps quorum with two members; while they elect
+    (one election timeout) there is no leader, but there is a quorum to elect one."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    engine.run_until(30)
+    leader = next(m for m in ("etcd/cp-1", "etcd/cp-2", "etcd/cp-3") if engine.state().get(m).status == "Leader")
+    engine.command({"action": "stop", "component": leader})
+    survivors = [m for m in ("etcd/cp-1", "etcd/cp-2", "etcd/cp-3") if m != leader]
+    why = engine.state().get(survivors[0]).detail["why"]
+    assert "no quorum" not in why
+    assert "electing a leader: 2 of 3 members up, quorum held" in why
+
+
+def test_a_gracefully_stopped_etcd_leader_hands_over_at_once():
+    """etcd server/etcdserver/server.go: Stop on a leader transfers leadership to a peer first
+    (TransferLeadership), so the apiserver never loses etcd."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    engine.run_until(30)
+    assert engine.state().get("etcd/cp-1").status == "Leader"
+    changes = engine.command({"action": "stop", "component": "etcd/cp-1", "graceful": True})
+    transfer = events(changes, "LeaderElection")[0]
+    assert "transferred leadership" in transfer.message
+    assert engine.state().get(transfer.involved).status == "Leader"
+    assert engine.state().get("apiserver/cp-1").health.value == "ok"
+
+
+def test_a_long_etcd_loss_fails_the_apiservers_livez_and_the_kubelet_restarts_them():
+    """cmd/kubeadm/app/util/staticpod/utils.go: kubeadm's liveness probe on /livez runs every 10 s and
+    restarts the container after 8 failures; /livez includes the etcd check, so an apiserver without
+    an etcd leader for 80 s is restarted (and the etcd check fails again after its start)."""
+    engine = Engine(get_scenario("etcd-quorum-loss"), seed=1)
+    changes = engine.run_until(120 + 79)
+    assert not events(changes, "Killing")
+    assert engine.state().get("apiserver/cp-2").status == "Unhealthy"
+    changes = engine.run_until(120 + 80)
+    assert {e.involved for e in events(changes, "Killing")} == {f"apiserver/cp-{i}" for i in (1, 2, 3)}
+    assert events(changes, "Unhealthy")[0].message == "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    assert engine.state().get("apiserver/cp-2").status == "Restarting"
+    engine.run_until(120 + 82)
+    apiserver = engine.state().get("apiserver/cp-2")
+    assert apiserver.status == "Unhealthy"
+    assert "restarted 1 time by the kubelet" in apiserver.detail["why"]
+    engine.run_until(400)
+    assert engine.state().get("apiserver/cp-2").status == "Running"

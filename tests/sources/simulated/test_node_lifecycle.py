@@ -1,7 +1,10 @@
-"""Leases, the 40 s grace period, the unreachable taint and eviction after the 300 s toleration."""
+"""Leases, the grace period (50 s from v1.32, 40 s before), the unreachable taint, eviction after the toleration."""
+
+import pytest
 
 from explorer.sources.simulated import Engine, get_scenario
 from explorer.sources.simulated.controllers.node_lifecycle import DEFAULT_TOLERATION_SECONDS, NODE_MONITOR_GRACE
+from explorer.sources.simulated.scenarios import ScenarioError
 
 from .conftest import events, make_engine, pods, statuses
 
@@ -71,3 +74,34 @@ def test_a_node_back_before_the_toleration_keeps_its_pods():
     assert statuses(changes, "node/worker-3") == ["NotReady", "Ready"]
     assert not events(changes, "TaintManagerEviction")
     assert all(p.status == "Running" for p in pods(engine))
+
+
+def test_the_grace_period_follows_the_declared_kubernetes_version():
+    """kubernetes PR #126287 (pkg/controller/nodelifecycle/config/v1alpha1/defaults.go): the default
+    node-monitor-grace-period went from 40 s to 50 s in v1.32."""
+    body = """
+    kubernetesVersion: {}
+    timeline:
+      - {{at: 100, action: node-down, node: worker-1}}
+    """
+    old = make_engine(body.format("v1.31"))
+    new = make_engine(body.format("v1.34"))
+    assert old.version == (1, 31, 0)
+    assert new.version >= (1, 32)
+    assert old.state().get("kubelet/worker-1").detail["version"] == "v1.31.0"
+    assert new.state().get("kubelet/worker-1").detail["version"] == "v1.34.0"
+    old_at = not_ready_at(events(old.run_until(300), "NodeNotReady", "node/worker-1")[0])
+    new_at = not_ready_at(events(new.run_until(300), "NodeNotReady", "node/worker-1")[0])
+    assert 100 + 40 - 10 < old_at <= 100 + 40 + 5
+    assert 100 + 50 - 10 < new_at <= 100 + 50 + 5
+    assert new_at - old_at == pytest.approx(10, abs=5)
+
+
+def test_a_scenario_can_be_played_at_another_version_and_a_bad_version_is_refused():
+    scenario = get_scenario("node-failure", version="v1.31.2")
+    assert Engine(scenario).version == (1, 31, 2)
+    assert get_scenario("node-failure").version == (1, 34, 0)
+    with pytest.raises(ScenarioError, match=r"kubernetesVersion is a release from v1\.25"):
+        get_scenario("node-failure", version="v2.0")
+    with pytest.raises(ScenarioError, match=r"test.yaml, line \d+: kubernetesVersion"):
+        make_engine("kubernetesVersion: 1.4x")

@@ -76,7 +76,8 @@ def test_owners_own_what_they_made(running):
 
 def test_a_service_routes_to_its_ready_endpoints_only_and_every_kube_proxy_programs_it(running):
     running.command({"action": "node-down", "node": "worker-2"})
-    running.run_until(120)  # past the 40 s grace period: worker-2's pods are not ready
+    # Past the grace period (from a renewal up to 10 s old, plus a 5 s monitor period): worker-2's pods are not ready.
+    running.run_until(running.clock + running.lifecycle.grace + 15)
     state = running.state()
     routes = edges_of(state, EdgeKind.ROUTES)
     web = state.components["service/default/web"]
@@ -153,12 +154,13 @@ def test_service_node_failure_endpoints_and_rules_follow_the_node():
     assert on_two
     assert all(e["ready"] for e in on_two)
     assert len(web_endpoints(engine)) == 6
-    engine.run_until(99)  # within the 40 s node-monitor-grace-period: nothing has noticed yet
+    engine.run_until(99)  # within the 50 s node-monitor-grace-period: nothing has noticed yet
     assert all(e["ready"] for e in web_endpoints(engine))
     proxy = engine.state().components["kube-proxy/worker-2"]
     assert proxy.status == "Stopped"
     assert proxy.detail["rules"]["state"] == "synced"
-    engine.run_until(110)  # NotReady after the grace period (+ one 5 s monitor period)
+    # NotReady after the grace period from the last renewal seen (up to 10 s before), plus a 5 s monitor period.
+    engine.run_until(60 + engine.lifecycle.grace + 10)
     assert [e["ready"] for e in web_endpoints(engine) if e["node"] == "worker-2"] == [False] * len(on_two)
     assert engine.state().components["kube-proxy/worker-2"].detail["rules"]["state"] == "stale"
     assert all(

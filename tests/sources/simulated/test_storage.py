@@ -36,6 +36,9 @@ def test_the_three_storage_classes_end_three_ways():
 
 
 def test_a_pod_whose_immediate_claim_is_unbound_waits_with_the_real_reason():
+    """pkg/controller/volume/persistentvolume/pv_controller.go: syncUnboundClaim provisions a claim
+    that names a class; findProvisionablePlugin fails for kubernetes.io/no-provisioner with
+    pkg/volume/plugins.go's "no volume plugin matched name" and the claim gets ProvisioningFailed."""
     engine = make_engine("""
     storageClasses:
       - {name: slow, provisioner: kubernetes.io/no-provisioner, bindingMode: Immediate}
@@ -50,7 +53,10 @@ def test_a_pod_whose_immediate_claim_is_unbound_waits_with_the_real_reason():
         "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
         "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
     )
-    assert events(changes, "FailedBinding", "pvc/default/data")
+    failed = events(changes, "ProvisioningFailed", "pvc/default/data")[0]
+    assert failed.message == "no volume plugin matched name: kubernetes.io/no-provisioner"
+    assert failed.severity == "Warning"
+    assert not events(changes, "FailedBinding")
 
 
 def test_a_claim_binds_to_the_smallest_volume_that_is_big_enough():

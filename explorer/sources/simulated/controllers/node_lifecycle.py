@@ -1,13 +1,20 @@
 """The node lifecycle controller and its taint-based eviction.
 
 It watches each node's Lease. A node whose Lease has not moved for the
-40 s grace period (node-monitor-grace-period) gets Ready=Unknown and the
+grace period (node-monitor-grace-period: 40 s up to v1.31, 50 s from v1.32,
+kubernetes PR #126287, pkg/controller/nodelifecycle/config/v1alpha1/defaults.go)
+gets Ready=Unknown and the
 `node.kubernetes.io/unreachable` taints; its pods turn not ready. Pods carry
 the default 300 s toleration for that taint (DefaultTolerationSeconds), so
 after it they are marked for deletion; they stay Terminating because the
 node's kubelet cannot confirm, and their ReplicaSets replace them elsewhere.
 Silence is measured from when this controller last saw the Lease move, so
 after an apiserver outage every node gets a fresh grace period.
+
+Eviction deadlines live only in the controller's memory, as in Kubernetes'
+taint-eviction controller (pkg/controller/tainteviction/taint_eviction.go):
+a controller-manager that starts afresh sees each tainted node's pods anew
+and schedules them for now + tolerationSeconds, never from the taint's time.
 """
 
 from __future__ import annotations
@@ -22,26 +29,42 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TOLERATION_SECONDS",
     "NODE_MONITOR_GRACE",
+    "NODE_MONITOR_GRACE_BEFORE_1_32",
     "NODE_MONITOR_PERIOD",
     "UNREACHABLE_TAINT",
     "NodeLifecycleController",
+    "node_monitor_grace",
 ]
 
 NODE_MONITOR_PERIOD = 5.0  # --node-monitor-period
-NODE_MONITOR_GRACE = 40.0  # --node-monitor-grace-period
+NODE_MONITOR_GRACE = 50.0  # --node-monitor-grace-period's default from v1.32
+NODE_MONITOR_GRACE_BEFORE_1_32 = 40.0
 DEFAULT_TOLERATION_SECONDS = 300.0  # the DefaultTolerationSeconds admission plugin
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+
+
+def node_monitor_grace(version: tuple[int, ...]) -> float:
+    """The default node-monitor-grace-period of a Kubernetes release: 50 s from v1.32 (PR #126287)."""
+    return NODE_MONITOR_GRACE if version >= (1, 32) else NODE_MONITOR_GRACE_BEFORE_1_32
 
 
 class NodeLifecycleController:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.grace = node_monitor_grace(engine.version)
         self._observed: dict[str, tuple[float, float]] = {}  # node -> (lease renewTime, when we saw it change)
         self._tainted_at: dict[str, float] = {}
 
     def relist(self) -> None:
         now = self.engine.clock
         self._observed = {name: (node.lease_renewed, now) for name, node in self.engine.nodes.items()}
+
+    def restarted(self) -> None:
+        """A new controller-manager took the Lease: its taint manager plans every eviction from now."""
+        now = self.engine.clock
+        for name in self._tainted_at:
+            self._tainted_at[name] = now
+            self.engine.after(DEFAULT_TOLERATION_SECONDS, self._evict, name, now)
 
     def monitor(self) -> None:
         engine = self.engine
@@ -59,7 +82,7 @@ class NodeLifecycleController:
             else:
                 seen_at = seen[1]
             if node.ready == "True":
-                if now - seen_at > NODE_MONITOR_GRACE:
+                if now - seen_at > self.grace:
                     self._mark_unknown(node)
                 elif name in self._tainted_at:
                     self.node_ready(node)
@@ -100,7 +123,8 @@ class NodeLifecycleController:
         if self._tainted_at.get(node_name) != stamp:
             return
         if not engine.control.active("controller-manager"):
-            # The taint's timeAdded is remembered: evict as soon as the controller is back.
+            # The leader cannot reach the apiserver for now: its deletion call is retried. (A new
+            # leader replaces this deadline with its own, see `restarted`.)
             engine.after(NODE_MONITOR_PERIOD, self._evict, node_name, stamp)
             return
         node = engine.nodes[node_name]

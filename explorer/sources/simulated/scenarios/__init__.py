@@ -18,6 +18,7 @@ import yaml
 
 __all__ = [
     "ACTIONS",
+    "DEFAULT_KUBERNETES_VERSION",
     "SCENARIOS",
     "Scenario",
     "ScenarioError",
@@ -25,7 +26,9 @@ __all__ = [
     "load_scenario",
     "parse_cpu",
     "parse_memory",
+    "parse_version",
     "scale_scenario",
+    "with_version",
 ]
 
 SCENARIO_DIR = Path(__file__).parent
@@ -47,6 +50,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 # The workload an action names, by action: one of these keys, written namespace/name.
 ACTION_TARGETS = {"scale": ("deployment", "statefulset"), "set-image": ("deployment", "daemonset")}
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Pod")
+# The Kubernetes release a scenario follows when it declares none: its defaults and its messages' wording.
+DEFAULT_KUBERNETES_VERSION = "v1.34"
+# The releases whose behaviour the simulator knows: older ones are refused rather than shown wrongly.
+OLDEST_MINOR, NEWEST_MINOR = 25, 36
+_VERSION = re.compile(r"^v?1\.(\d{1,3})(?:\.(\d{1,3}))?$")
 
 
 class ScenarioError(ValueError):
@@ -106,12 +114,29 @@ def parse_memory(value: Any) -> int:
     return int(number * _MEMORY_UNITS[unit])
 
 
+def parse_version(value: Any) -> tuple[int, int, int]:
+    """'v1.34' -> (1, 34, 0), 'v1.31.2' -> (1, 31, 2); ValueError with a clear message otherwise."""
+    match = _VERSION.match(value) if isinstance(value, str) else None
+    minor = int(match.group(1)) if match else -1
+    if match is None or not OLDEST_MINOR <= minor <= NEWEST_MINOR:
+        raise ValueError(
+            f"kubernetesVersion is a release from v1.{OLDEST_MINOR} to v1.{NEWEST_MINOR} such as "
+            f"{DEFAULT_KUBERNETES_VERSION} or v1.31.2, not {value!r}"
+        )
+    return (1, minor, int(match.group(2) or 0))
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
     data: dict[str, Any]
     file: str = "<scenario>"
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """The Kubernetes release the scenario follows (`kubernetesVersion`, or the default)."""
+        return parse_version(self.data.get("kubernetesVersion", DEFAULT_KUBERNETES_VERSION))
 
 
 class _Checker:
@@ -158,6 +183,11 @@ class _Checker:
         if not isinstance(data, dict) or "cluster" not in data:
             self.fail(data, "a scenario is a mapping with at least a 'cluster' key")
         cluster = self.mapping(data["cluster"], data, "'cluster'")
+        if "kubernetesVersion" in data:
+            try:
+                parse_version(data["kubernetesVersion"])
+            except ValueError as error:
+                self.fail(data, str(error))
         names: set[str] = set()
         for key, role in (("controlPlane", "control-plane node"), ("nodes", "node")):
             for spec in self.sequence(cluster.get(key), cluster, f"'cluster.{key}'"):
@@ -307,10 +337,21 @@ def _builtins() -> dict[str, Scenario]:
 SCENARIOS: dict[str, Scenario] = _builtins()
 
 
-def get_scenario(name: str, nodes: int = 0) -> Scenario:
+def with_version(scenario: Scenario, version: str) -> Scenario:
+    """The scenario following another Kubernetes release (a teacher showing what changed)."""
+    try:
+        parse_version(version)
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    data = {**scenario.data, "kubernetesVersion": version}
+    return Scenario(scenario.name, scenario.description, data, scenario.file)
+
+
+def get_scenario(name: str, nodes: int = 0, version: str | None = None) -> Scenario:
     try:
         scenario = SCENARIOS[name]
     except KeyError:
         known = ", ".join(SCENARIOS)
         raise ScenarioError(f"unknown scenario {name!r}; built-in scenarios: {known}") from None
-    return scale_scenario(scenario, nodes)
+    scenario = scale_scenario(scenario, nodes)
+    return scenario if version is None else with_version(scenario, version)

@@ -22,11 +22,20 @@ class Command(BaseCommand):
         "event as the WebSocket sends it, with seq."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Django gives every command a --version (its own); here it names the Kubernetes release instead.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scenario", default="steady-state", help="a built-in scenario (see --list)")
         parser.add_argument("--seed", type=int, default=1, help="the seed: same seed, same output")
         parser.add_argument("--duration", type=float, default=600.0, help="simulated seconds to run")
         parser.add_argument("--nodes", type=int, default=0, help="scale the scenario's worker nodes to N")
+        parser.add_argument(
+            "--version",
+            dest="kubernetes_version",
+            help="the Kubernetes release to follow, such as v1.31 (default: the scenario's kubernetesVersion)",
+        )
         parser.add_argument("--list", action="store_true", help="print the built-in scenarios, one a line")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,7 +49,8 @@ class Command(BaseCommand):
         if not 0 <= nodes <= MAX_NODES:
             raise CommandError(f"--nodes must be from 0 (the scenario's own) to {MAX_NODES}, not {nodes}")
         try:
-            engine = Engine(get_scenario(options["scenario"], nodes), options["seed"])
+            scenario = get_scenario(options["scenario"], nodes, options["kubernetes_version"])
+            engine = Engine(scenario, options["seed"])
         except ScenarioError as error:
             raise CommandError(str(error)) from None
         write = self.stdout.write
