@@ -335,10 +335,11 @@ class SimPod(Tracked):
     pull_failures: int = 0
     generation: int = 0
     started_at: float = 0.0
+    backoff_updated: float | None = None  # when the kubelet last moved the container's back-off on
     labels: dict[str, str] = field(default_factory=dict)  # what Services select it by
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
-        {"crashes", "pull_failures", "generation", "started_at", "labels", "_sink"}
+        {"crashes", "pull_failures", "generation", "started_at", "backoff_updated", "labels", "_sink"}
     )
 
     def __post_init__(self) -> None:
