@@ -6,12 +6,18 @@ grows by at most maxSurge above the desired count and the old ones shrink
 only while at least `replicas - maxUnavailable` pods stay available. A
 ReplicaSet keeps its count of live pods (not being deleted) equal to its
 desired count. Work is queued and coalesced like the controllers' work queues.
+
+Scaling down, a ReplicaSet deletes the pods ActivePodsWithRanks puts first
+(pkg/controller/controller_utils.go, with getPodsToDelete and
+getPodsRankedByRelatedPodsOnSameNode in pkg/controller/replicaset/replica_set.go).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from explorer.model.ids import component_id
@@ -22,7 +28,7 @@ from explorer.sources.simulated.world import PodTemplate, SimDeployment, SimPod,
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
 
-__all__ = ["BURST_REPLICAS", "WorkloadControllers", "resolve_fraction"]
+__all__ = ["BURST_REPLICAS", "WorkloadControllers", "deletion_order", "resolve_fraction"]
 
 # The ReplicaSet controller creates or deletes at most this many pods per sync (burstReplicas).
 BURST_REPLICAS = 500
@@ -35,6 +41,66 @@ def resolve_fraction(value: int | str, total: int, round_up: bool) -> int:
         exact = total * float(value[:-1]) / 100
         return math.ceil(exact) if round_up else math.floor(exact)
     return int(value)
+
+
+# podPhaseToOrdinal: Pending < Unknown < Running.
+_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def _log_rank(then: float, now: float) -> int:
+    """logarithmicRankDiff's bucket: floor(log2) of the age in nanoseconds, -1 for no age."""
+    age = round((now - then) * 1e9)
+    return int(math.log2(age)) if age > 0 else -1
+
+
+def _compare(a: tuple[SimPod, int], b: tuple[SimPod, int], now: float) -> int:
+    """ActivePodsWithRanks.Less (LogarithmicScaleDown and PodDeletionCost on, their defaults): <0 if a goes first."""
+    (p, rank_p), (q, rank_q) = a, b
+    # 1. Unassigned before assigned.
+    if p.node != q.node and (p.node is None or q.node is None):
+        return -1 if p.node is None else 1
+    # 2. Pending before Unknown before Running.
+    phase_p, phase_q = _PHASE_ORDINAL.get(p.phase, 0), _PHASE_ORDINAL.get(q.phase, 0)
+    if phase_p != phase_q:
+        return -1 if phase_p < phase_q else 1
+    # 3. Not ready before ready.
+    if p.ready != q.ready:
+        return -1 if not p.ready else 1
+    # 4. A lower pod-deletion-cost first.
+    if p.deletion_cost != q.deletion_cost:
+        return -1 if p.deletion_cost < q.deletion_cost else 1
+    # 5. Doubled up first: more active related pods on the same node.
+    if rank_p != rank_q:
+        return -1 if rank_p > rank_q else 1
+    # 6. Ready for less time first, in power-of-two buckets; the same bucket is settled by UID.
+    since_p, since_q = p.ready_since, q.ready_since
+    if p.ready and q.ready and since_p is not None and since_q is not None and since_p != since_q:
+        diff = _log_rank(since_p, now) - _log_rank(since_q, now)
+        if diff == 0:
+            return -1 if p.uid < q.uid else 1
+        return -1 if diff < 0 else 1
+    # 7. More restarts first.
+    if p.restarts != q.restarts:
+        return -1 if p.restarts > q.restarts else 1
+    # 8. Newer first, in the same buckets, the same bucket settled by UID.
+    if p.created != q.created:
+        diff = _log_rank(p.created, now) - _log_rank(q.created, now)
+        if diff == 0:
+            return -1 if p.uid < q.uid else 1
+        return -1 if diff < 0 else 1
+    return 0
+
+
+def deletion_order(pods: list[SimPod], related: list[SimPod], now: float) -> list[SimPod]:
+    """The pods in the order a ReplicaSet deletes them.
+
+    Each pod's rank is how many active `related` pods (those of every
+    ReplicaSet of the same Deployment) share its node.
+    """
+    on_node = Counter(pod.node or "" for pod in related)
+    ranked = [(pod, on_node[pod.node or ""]) for pod in pods]
+    ranked.sort(key=functools.cmp_to_key(functools.partial(_compare, now=now)))
+    return [pod for pod, _ in ranked]
 
 
 class WorkloadControllers:
@@ -264,15 +330,15 @@ class WorkloadControllers:
                 self.request("replicaset", key)
         elif diff < 0:
             count = min(-diff, BURST_REPLICAS)
-            if len(rs.available) == len(rs.active):
-                # Every pod is running and ready, so the rank comes down to age: the youngest go first.
-                victims = [engine.pods[pid] for pid in list(reversed(rs.active))[:count]]
-            else:
-                # ActivePodsWithRanks: unscheduled, then pending, then not ready, then the youngest go first.
-                order = {pid: i for i, pid in enumerate(rs.active)}
-                pods = [engine.pods[pid] for pid in rs.active]
-                pods.sort(key=lambda p: (p.node is not None, p.phase == "Running", p.ready, -order[p.id]))
-                victims = pods[:count]
+            active = [engine.pods[pid] for pid in rs.active]
+            if count < len(active):
+                related = [
+                    engine.pods[pid]
+                    for k in self._owned.get(rs.deployment, [rs.key])
+                    for pid in self.replicasets[k].active
+                ]
+                active = deletion_order(active, related, engine.clock)
+            victims = active[:count]
             for pod in victims:
                 engine.event(pod.id, "SuccessfulDelete", f"Deleted pod: {pod.name}")
                 engine.delete_pod(pod)
