@@ -48,7 +48,7 @@ def test_scaling_creates_and_deletes_pods_with_scaling_events():
     changes = engine.run_until(30)
     assert len(pods(engine, "web-")) == 5
     assert "Scaled up replica set web-" in events(changes, "ScalingReplicaSet")[-1].message
-    assert events(changes, "ScalingReplicaSet")[-1].message.endswith("from 2 to 5")
+    assert events(changes, "ScalingReplicaSet")[-1].message.endswith("to 5 from 2")
     changes = engine.run_until(60)
     assert len(pods(engine, "web-")) == 1
     assert len(events(changes, "SuccessfulDelete")) == 4

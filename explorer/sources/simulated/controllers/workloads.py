@@ -260,10 +260,12 @@ class WorkloadControllers:
         if rs.replicas == replicas:
             return
         direction = "up" if replicas > rs.replicas else "down"
+        # The Deployment controller records it on the Deployment, in its own words
+        # (pkg/controller/deployment/sync.go, scaleReplicaSet).
         self.engine.event(
-            self.instance_id,
+            self.deployments[rs.deployment].id,
             "ScalingReplicaSet",
-            f"Scaled {direction} replica set {rs.name} from {rs.replicas} to {replicas}",
+            f"Scaled {direction} replica set {rs.name} to {replicas} from {rs.replicas}",
         )
         rs.replicas = replicas
         self.request("replicaset", rs.key)
