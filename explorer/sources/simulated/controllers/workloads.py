@@ -15,8 +15,9 @@ getPodsRankedByRelatedPodsOnSameNode in pkg/controller/replicaset/replica_set.go
 from __future__ import annotations
 
 import dataclasses
-import functools
+import heapq
 import math
+import operator
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,9 @@ def resolve_fraction(value: int | str, total: int, round_up: bool) -> int:
     return int(value)
 
 
+_NODE_OF = operator.attrgetter("node")
+_CREATED = operator.attrgetter("created")
+
 # podPhaseToOrdinal: Pending < Unknown < Running.
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 
@@ -50,57 +54,52 @@ _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 def _log_rank(then: float, now: float) -> int:
     """logarithmicRankDiff's bucket: floor(log2) of the age in nanoseconds, -1 for no age."""
     age = round((now - then) * 1e9)
-    return int(math.log2(age)) if age > 0 else -1
+    return age.bit_length() - 1 if age > 0 else -1
 
 
-def _compare(a: tuple[SimPod, int], b: tuple[SimPod, int], now: float) -> int:
-    """ActivePodsWithRanks.Less (LogarithmicScaleDown and PodDeletionCost on, their defaults): <0 if a goes first."""
-    (p, rank_p), (q, rank_q) = a, b
-    # 1. Unassigned before assigned.
-    if p.node != q.node and (p.node is None or q.node is None):
-        return -1 if p.node is None else 1
-    # 2. Pending before Unknown before Running.
-    phase_p, phase_q = _PHASE_ORDINAL.get(p.phase, 0), _PHASE_ORDINAL.get(q.phase, 0)
-    if phase_p != phase_q:
-        return -1 if phase_p < phase_q else 1
-    # 3. Not ready before ready.
-    if p.ready != q.ready:
-        return -1 if not p.ready else 1
-    # 4. A lower pod-deletion-cost first.
-    if p.deletion_cost != q.deletion_cost:
-        return -1 if p.deletion_cost < q.deletion_cost else 1
-    # 5. Doubled up first: more active related pods on the same node.
-    if rank_p != rank_q:
-        return -1 if rank_p > rank_q else 1
-    # 6. Ready for less time first, in power-of-two buckets; the same bucket is settled by UID.
-    since_p, since_q = p.ready_since, q.ready_since
-    if p.ready and q.ready and since_p is not None and since_q is not None and since_p != since_q:
-        diff = _log_rank(since_p, now) - _log_rank(since_q, now)
-        if diff == 0:
-            return -1 if p.uid < q.uid else 1
-        return -1 if diff < 0 else 1
-    # 7. More restarts first.
-    if p.restarts != q.restarts:
-        return -1 if p.restarts > q.restarts else 1
-    # 8. Newer first, in the same buckets, the same bucket settled by UID.
-    if p.created != q.created:
-        diff = _log_rank(p.created, now) - _log_rank(q.created, now)
-        if diff == 0:
-            return -1 if p.uid < q.uid else 1
-        return -1 if diff < 0 else 1
-    return 0
+def deletion_order(pods: list[SimPod], related: list[SimPod], now: float, count: int | None = None) -> list[SimPod]:
+    """The pods (the first `count` of them, if given) in the order a ReplicaSet deletes them:
+    ActivePodsWithRanks.Less, with LogarithmicScaleDown and PodDeletionCost on (their defaults).
 
+    1. unassigned first; 2. Pending, then Unknown, then Running; 3. not ready first;
+    4. lower pod-deletion-cost first; 5. doubled up first: more active `related` pods
+    (those of every ReplicaSet of the same Deployment) on the pod's node; 6. both ready:
+    ready for less time first, in power-of-two buckets of nanoseconds, the same bucket
+    settled by UID (pods that became ready at the same instant go on to 7); 7. more
+    restarts first; 8. newer first, in the same buckets, then by UID.
 
-def deletion_order(pods: list[SimPod], related: list[SimPod], now: float) -> list[SimPod]:
-    """The pods in the order a ReplicaSet deletes them.
-
-    Each pod's rank is how many active `related` pods (those of every
-    ReplicaSet of the same Deployment) share its node.
+    Less is a pairwise rule; as a sort key it is the same order wherever it is one (pods
+    ready at the same instant are placed by the lowest UID among them, then by 7 and 8).
+    A key sorts a 30000-pod ReplicaSet in C rather than calling Python per comparison.
     """
-    on_node = Counter(pod.node or "" for pod in related)
-    ranked = [(pod, on_node[pod.node or ""]) for pod in pods]
-    ranked.sort(key=functools.cmp_to_key(functools.partial(_compare, now=now)))
-    return [pod for pod, _ in ranked]
+    on_node = Counter(map(_NODE_OF, related))
+    first_uid: dict[float, str] = {}
+    for pod in pods:
+        if pod.ready and pod.ready_since is not None:
+            held = first_uid.get(pod.ready_since)
+            if held is None or pod.uid < held:
+                first_uid[pod.ready_since] = pod.uid
+    # Many pods share a creation or ready instant: each instant's bucket is worked out once.
+    bucket = {t: _log_rank(t, now) for t in {*map(_CREATED, pods), *first_uid}}
+    ranked = [
+        (
+            pod.node is not None,
+            _PHASE_ORDINAL.get(pod.phase, 0),
+            pod.ready,
+            pod.deletion_cost,
+            -on_node[pod.node],
+            (bucket[pod.ready_since], first_uid[pod.ready_since])
+            if pod.ready and pod.ready_since is not None
+            else (0, ""),
+            -pod.restarts,
+            bucket[pod.created],
+            pod.uid,
+            index,
+        )
+        for index, pod in enumerate(pods)
+    ]
+    chosen = sorted(ranked) if count is None else heapq.nsmallest(count, ranked)
+    return [pods[entry[-1]] for entry in chosen]
 
 
 class WorkloadControllers:
@@ -334,12 +333,10 @@ class WorkloadControllers:
             count = min(-diff, BURST_REPLICAS)
             active = [engine.pods[pid] for pid in rs.active]
             if count < len(active):
-                related = [
-                    engine.pods[pid]
-                    for k in self._owned.get(rs.deployment, [rs.key])
-                    for pid in self.replicasets[k].active
-                ]
-                active = deletion_order(active, related, engine.clock)
+                pods = engine.pods
+                owned = self._owned.get(rs.deployment, [rs.key])
+                related = [pods[pid] for k in owned for pid in self.replicasets[k].active]
+                active = deletion_order(active, related, engine.clock, count)
             victims = active[:count]
             for pod in victims:
                 engine.event(pod.id, "SuccessfulDelete", f"Deleted pod: {pod.name}")
