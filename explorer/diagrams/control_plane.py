@@ -105,4 +105,7 @@ def build_control_plane(plan: ViewPlan, paint: Paint) -> graphviz.Digraph:
             )
             if apiservers:
                 add_edge(graph, paint, f"agents/{kind}", apiservers[0].id, EdgeKind.WATCH, w("HTTPS watch"))
+            if apiservers and kind == "kubelet":
+                label = w("HTTPS :10250 logs/exec/port-forward (every kubelet)")
+                add_edge(graph, paint, apiservers[0].id, f"agents/{kind}", EdgeKind.HTTPS, label, reverse=False)
     return graph

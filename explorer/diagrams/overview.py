@@ -549,12 +549,24 @@ def _draw_groups(wk: graphviz.Digraph, graph: graphviz.Digraph, plan: ViewPlan, 
             w("HTTPS watch (kubelets, kube-proxies)"),
             ltail="cluster_workers",
         )
+
     pulls = sorted({r for key in keys for r in groups[key]["pulls"]})
     for registry in pulls:
         add_edge(graph, paint, first, registry, EdgeKind.PULL, w("image pull"), tail=bottom, ltail="cluster_workers")
     mounts = sorted({m for key in keys for m in groups[key]["mounts"]})
     for pvc in mounts:
         add_edge(graph, paint, first, pvc, EdgeKind.MOUNT, w("mount"), tail=bottom, ltail="cluster_workers")
+    if apiservers:
+        add_edge(
+            graph,
+            paint,
+            apiservers[0].id,
+            first,
+            EdgeKind.HTTPS,
+            w("HTTPS :10250 logs/exec/port-forward (every kubelet)"),
+            lhead="cluster_workers",
+            constraint="false",  # the watches already rank the workers below; this one follows
+        )
     if plan.facts["pods_on"].get(""):
         add_summary(
             wk,

@@ -51,6 +51,15 @@ EDGE_STYLE: dict[EdgeKind, dict[str, str]] = {
     EdgeKind.OWNS: {"style": "dashed", "color": "#5d4037", "arrowhead": "odiamond"},
     EdgeKind.ROUTES: {"style": "bold", "color": "#ad1457", "arrowhead": "normal"},
     EdgeKind.PROGRAMS: {"style": "dotted", "color": "#ad1457", "arrowhead": "vee"},
+    # Both ways: each member sends to and receives from every other.
+    EdgeKind.PEER: {
+        "style": "dashed",
+        "color": "#6a3d9a",
+        "arrowhead": "dot",
+        "arrowtail": "dot",
+        "dir": "both",
+        "constraint": "false",  # members side by side, not one below the next
+    },
 }
 # Edge kinds no view draws: left out of the legend.
 UNDRAWN_EDGES = frozenset({EdgeKind.RUNS_ON})

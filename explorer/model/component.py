@@ -18,7 +18,7 @@ class Health(enum.StrEnum):
 
 class EdgeKind(enum.StrEnum):
     GRPC = "grpc"
-    HTTPS = "https"
+    HTTPS = "https"  # the apiserver calling a kubelet (:10250) for logs, exec and port-forward
     WATCH = "watch"
     CRI = "cri"
     PULL = "pull"
@@ -29,6 +29,7 @@ class EdgeKind(enum.StrEnum):
     OWNS = "owns"  # ownerReferences: Deployment -> ReplicaSet -> Pod, DaemonSet/StatefulSet -> Pod, Service -> slice
     ROUTES = "routes"  # a Service to each ready endpoint's pod
     PROGRAMS = "programs"  # a node's kube-proxy to each Service whose rules it writes
+    PEER = "peer"  # etcd members replicating to each other (Raft, :2380)
 
 
 @dataclass(frozen=True, slots=True)

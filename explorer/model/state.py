@@ -16,7 +16,15 @@ from explorer.model.ids import component_id, node_agent_id
 from explorer.model.images import registry_of
 from explorer.model.limits import cap_text
 
-__all__ = ["ChangeJournal", "ClusterState", "derive_edges", "parent_cycle", "topology_key"]
+__all__ = [
+    "ETCD_PEER_LABEL",
+    "KUBELET_API_LABEL",
+    "ChangeJournal",
+    "ClusterState",
+    "derive_edges",
+    "parent_cycle",
+    "topology_key",
+]
 
 # Ids a journal keeps: enough for any two copies a page asks to draw a few seconds apart.
 JOURNAL_LIMIT = 1 << 16
@@ -216,6 +224,10 @@ def topology_key(c: Component) -> tuple[Any, ...]:
     return (c.id, c.kind, *_edge_inputs(c))
 
 
+KUBELET_API_LABEL = "HTTPS :10250 logs/exec/port-forward"
+ETCD_PEER_LABEL = "Raft peers :2380"
+
+
 def derive_edges(components: Iterable[Component]) -> list[Edge]:
     """The edges DESIGN.md names, worked out from the components alone."""
     by_kind: dict[str, list[Component]] = {}
@@ -253,6 +265,16 @@ def derive_edges(components: Iterable[Component]) -> list[Edge]:
             target = nearest_apiserver(c)
             if target:
                 edges.append(Edge(c.id, target, EdgeKind.WATCH, "HTTPS watch"))
+    # The other way: the apiserver calls each kubelet's own server on :10250 for a pod's logs,
+    # `kubectl exec` and port-forward (pkg/kubelet/server/server.go; ports.KubeletPort).
+    for k in by_kind.get("kubelet", []):
+        source = nearest_apiserver(k)
+        if source:
+            edges.append(Edge(source, k.id, EdgeKind.HTTPS, KUBELET_API_LABEL))
+    # etcd members replicate to each other over their peer port (Raft over HTTPS, :2380).
+    for i, first in enumerate(etcds):
+        for second in etcds[i + 1 :]:
+            edges.append(Edge(first.id, second.id, EdgeKind.PEER, ETCD_PEER_LABEL))
     for k in by_kind.get("kubelet", []):
         runtime = node_agent_id("runtime", k.name)
         if runtime in ids:

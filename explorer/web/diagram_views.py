@@ -25,7 +25,7 @@ from explorer.diagrams import UnknownView
 from explorer.diagrams.legend import legend_svg
 from explorer.diagrams.overview import group_of
 from explorer.diagrams.style import EDGE_STYLE, HEALTH_GLYPH, UNDRAWN_EDGES, status_text
-from explorer.model import ClusterState, Component, Health
+from explorer.model import ClusterState, Component, EdgeKind, Health
 from explorer.model.ids import node_of
 from explorer.model.kinds import kind_of
 from explorer.model.scheduling import panel_table
@@ -69,6 +69,10 @@ def _home_view(c: Component) -> str:
     return home
 
 
+# The edges the legend names with their port: the apiserver calling kubelets, etcd's peers.
+EDGE_PORT = {EdgeKind.HTTPS: ":10250", EdgeKind.PEER: ":2380"}
+
+
 def _legend() -> dict[str, Any]:
     healths = [{"value": h.value, "glyph": HEALTH_GLYPH[h]} for h in Health]
     edges = []
@@ -83,6 +87,7 @@ def _legend() -> dict[str, Any]:
                 "dash": dashes.get(style["style"], ""),
                 "width": 3 if style["style"] == "bold" else 1.5,
                 "head": style["arrowhead"],
+                "port": EDGE_PORT.get(kind, ""),
             }
         )
     return {"healths": healths, "edges": edges, "kinds": legend_svg(diagram_language())}

@@ -309,6 +309,7 @@ class Engine:
     def set_ready(self, pod: SimPod, ready: bool) -> None:
         if pod.ready != ready:
             pod.ready = ready
+            pod.ready_since = self.clock if ready else None
             self.workloads.pod_readiness_changed(pod)
             self.network.pod_changed(pod)
             self.sets.pod_changed(pod)

@@ -4,7 +4,15 @@ A pod goes ContainerCreating while its image is pulled from the registry,
 then Running. A missing image gives ErrImagePull and then ImagePullBackOff; a
 container that exits, or that fails its liveness probe three times, is
 restarted with the kubelet's back-off (immediately the first time, then 10 s
-doubling to 5 min), shown as CrashLoopBackOff while it waits.
+doubling to 5 min), shown as CrashLoopBackOff while it waits. The back-off
+starts afresh once a container has run for twice the cap (10 min) before
+exiting, and when the kubelet itself restarts (it keeps the back-off in memory).
+
+Kubernetes: pkg/kubelet/kubelet.go (backOffPeriod = 10 s, MaxContainerBackOff =
+300 s), pkg/kubelet/kuberuntime/kuberuntime_manager.go (doBackOff: the latest
+exit's FinishedAt against the back-off) and
+staging/src/k8s.io/client-go/util/flowcontrol/backoff.go (Next, hasExpired:
+expired when eventTime - lastUpdate > 2 x maxDuration).
 """
 
 from __future__ import annotations
@@ -18,13 +26,14 @@ from explorer.sources.simulated.world import SimNode, SimPod
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
 
-__all__ = ["BACKOFF_INITIAL", "BACKOFF_MAX", "LEASE_RENEW_INTERVAL", "Kubelet", "backoff"]
+__all__ = ["BACKOFF_INITIAL", "BACKOFF_MAX", "BACKOFF_RESET_AFTER", "LEASE_RENEW_INTERVAL", "Kubelet", "backoff"]
 
 LEASE_RENEW_INTERVAL = 10.0  # the kubelet renews its Lease every 10 s (a quarter of the 40 s lease)
 POD_SYNC_DELAY = 0.3  # the pod reaches the kubelet through its watch
 CONTAINER_START = 0.4
 BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 300.0
+BACKOFF_RESET_AFTER = 2 * BACKOFF_MAX  # flowcontrol's hasExpired: "stable if it's ok for twice the maxDuration"
 LIVENESS_PERIOD = 10.0  # periodSeconds
 LIVENESS_FAILURE_THRESHOLD = 3  # failureThreshold
 STOP_GRACE = 1.5  # the container exits soon after SIGTERM, well within terminationGracePeriodSeconds
@@ -94,6 +103,10 @@ class Kubelet:
             return
         node.machine_up = True
         engine.event(node.id, "Starting", "Starting kubelet.")
+        for pod_id in node.pods:
+            # A new kubelet process: its in-memory back-off starts empty.
+            engine.pods[pod_id].crashes = 0
+            engine.pods[pod_id].backoff_updated = None
         engine.network.proxy_state_changed(node)
         self.heartbeat(node)
         for pod_id in list(node.pods):
@@ -239,6 +252,8 @@ class Kubelet:
             return
         engine = self.engine
         pod.generation += 1
+        if pod.backoff_updated is not None and engine.clock - pod.backoff_updated > BACKOFF_RESET_AFTER:
+            pod.crashes = 0  # it ran long enough to count as stable: the back-off starts again
         pod.crashes += 1
         engine.set_ready(pod, False)
         wait = backoff(pod.crashes)
@@ -264,6 +279,7 @@ class Kubelet:
         if pod is None:
             return
         pod.restarts += 1
+        pod.backoff_updated = self.engine.clock  # flowcontrol's Next: lastUpdate is now
         self.engine.event(pod.id, "Pulled", f'Container image "{pod.template.image}" already present on machine')
         self.engine.after(CONTAINER_START, self._start_container, pod.id, pod.generation)
 

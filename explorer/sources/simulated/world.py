@@ -335,11 +335,24 @@ class SimPod(Tracked):
     pull_failures: int = 0
     generation: int = 0
     started_at: float = 0.0
+    backoff_updated: float | None = None  # when the kubelet last moved the container's back-off on
+    ready_since: float | None = None  # the Ready condition's lastTransitionTime while it is True
+    deletion_cost: int = 0  # the controller.kubernetes.io/pod-deletion-cost annotation
     labels: dict[str, str] = field(default_factory=dict)  # what Services select it by
     decision: dict[str, Any] | None = None  # the scheduler's last decision about it, while it is among the latest
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
-        {"crashes", "pull_failures", "generation", "started_at", "labels", "_sink"}
+        {
+            "crashes",
+            "pull_failures",
+            "generation",
+            "started_at",
+            "backoff_updated",
+            "ready_since",
+            "deletion_cost",
+            "labels",
+            "_sink",
+        }
     )
 
     def __post_init__(self) -> None:

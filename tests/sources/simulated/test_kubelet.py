@@ -43,6 +43,54 @@ def test_a_crashing_container_is_restarted_with_backoff_doubling_from_ten_second
     assert gaps[:7] == [0.5, 10, 20, 40, 80, 160, 300]
 
 
+def _restart_gaps(changes, pod: str, ran: float) -> list[float]:
+    starts = [e.time for e in events(changes, "Started", pod)]
+    moments = [datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in starts]
+    return [round(b - a - ran - 0.4, 1) for a, b in pairwise(moments)]
+
+
+def test_a_container_that_ran_ten_minutes_restarts_without_backoff():
+    """After a run longer than twice the 300 s cap the back-off starts afresh.
+
+    Kubernetes: staging/src/k8s.io/client-go/util/flowcontrol/backoff.go (hasExpired:
+    eventTime - lastUpdate > 2 x maxDuration) as used by doBackOff in
+    pkg/kubelet/kuberuntime/kuberuntime_manager.go with MaxContainerBackOff = 300 s
+    (pkg/kubelet/kubelet.go).
+    """
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: steady, image: "busybox:1.37", crashAfter: 610}
+      - {kind: Pod, namespace: default, name: short, image: "busybox:1.37", crashAfter: 590}
+    """)
+    changes = engine.run_until(3000)
+    steady, short = "pod/default/steady", "pod/default/short"
+    assert _restart_gaps(changes, steady, 610)[:4] == [0.5, 0.5, 0.5, 0.5]
+    assert "CrashLoopBackOff" not in statuses(changes, steady)
+    assert not events(changes, "BackOff", steady)
+    # Just under ten minutes is not stable yet: the waits keep doubling.
+    assert _restart_gaps(changes, short, 590)[:4] == [0.5, 10, 20, 40]
+    assert "CrashLoopBackOff" in statuses(changes, short)
+
+
+def test_a_restarted_kubelet_forgets_the_backoff():
+    """The kubelet keeps the back-off in memory (pkg/kubelet/kubelet.go: klet.backOff =
+    flowcontrol.NewBackOff(backOffPeriod, MaxContainerBackOff)), so a rebooted node restarts at once."""
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: crasher, image: "busybox:1.37", crashAfter: 1}
+    """)
+    engine.run_until(200)
+    pod = engine.pods["pod/default/crasher"]
+    assert pod.crashes >= 4
+    node = engine.nodes[pod.node or ""]
+    engine.kubelet.machine_down(node)
+    engine.run_until(210)
+    engine.kubelet.machine_up(node)
+    changes = engine.run_until(240)
+    gaps = _restart_gaps(changes, "pod/default/crasher", 1)
+    assert gaps[:1] == [0.5]
+
+
 def test_backoff_is_capped_at_five_minutes():
     assert [backoff(n) for n in range(1, 9)] == [0, 10, 20, 40, 80, 160, 300, 300]
 

@@ -5,7 +5,8 @@ import pytest
 from explorer.model import ComponentChange
 from explorer.sources.base import CommandError
 from explorer.sources.simulated import Engine, get_scenario
-from explorer.sources.simulated.controllers.workloads import resolve_fraction
+from explorer.sources.simulated.controllers.workloads import deletion_order, resolve_fraction
+from explorer.sources.simulated.world import PodTemplate, SimPod
 
 from .conftest import events, make_engine, pods
 
@@ -47,7 +48,7 @@ def test_scaling_creates_and_deletes_pods_with_scaling_events():
     changes = engine.run_until(30)
     assert len(pods(engine, "web-")) == 5
     assert "Scaled up replica set web-" in events(changes, "ScalingReplicaSet")[-1].message
-    assert events(changes, "ScalingReplicaSet")[-1].message.endswith("from 2 to 5")
+    assert events(changes, "ScalingReplicaSet")[-1].message.endswith("to 5 from 2")
     changes = engine.run_until(60)
     assert len(pods(engine, "web-")) == 1
     assert len(events(changes, "SuccessfulDelete")) == 4
@@ -124,3 +125,69 @@ def test_every_replica_gets_a_pod_of_its_own_even_when_generated_names_collide()
     created = events(engine.run_until(30), "SuccessfulCreate")
     assert len({e.involved for e in created}) == len(created) == 6000
     assert len(pods(engine, "web-")) == 6000
+
+
+def test_scaling_down_deletes_a_doubled_up_pod_before_the_newest():
+    """getPodsRankedByRelatedPodsOnSameNode (pkg/controller/replicaset/replica_set.go): a pod sharing
+    its node with more of the Deployment's pods goes before a newer pod alone on its node."""
+    engine = make_engine("""
+    workloads:
+      - {kind: Deployment, namespace: default, name: web, replicas: 3, image: "nginx:1.27"}
+    timeline:
+      - {at: 0, action: cordon, node: worker-3}
+      - {at: 100, action: uncordon, node: worker-3}
+      - {at: 200, action: scale, deployment: default/web, replicas: 4}
+      - {at: 2000, action: scale, deployment: default/web, replicas: 3}
+    """)
+    engine.run_until(1999)
+    by_node: dict[str, list[str]] = {}
+    for pod in engine.pods.values():
+        by_node.setdefault(pod.node or "", []).append(pod.id)
+    assert sorted(len(v) for v in by_node.values()) == [1, 1, 2]
+    newest = max(engine.pods.values(), key=lambda p: p.created)
+    assert newest.node == "worker-3"
+    doubled = next(ids for ids in by_node.values() if len(ids) == 2)
+    changes = engine.run_until(2010)
+    deleted = [e.involved for e in events(changes, "SuccessfulDelete")]
+    assert len(deleted) == 1
+    assert deleted[0] in doubled
+
+
+def _pod(name: str, created: float, **fields) -> SimPod:
+    template = PodTemplate("nginx:1.27", 100, 64)
+    pod = SimPod("default", name, fields.pop("uid", name), "ReplicaSet/web-1", template, created)
+    pod.node, pod.phase, pod.ready, pod.ready_since = "worker-1", "Running", True, created + 5
+    for key, value in fields.items():
+        setattr(pod, key, value)
+    return pod
+
+
+def test_the_deletion_order_follows_active_pods_with_ranks():
+    """ActivePodsWithRanks.Less in pkg/controller/controller_utils.go, rule by rule, with
+    LogarithmicScaleDown: ages compared in power-of-two buckets, a tie in a bucket settled by UID."""
+    now = 10_000.0
+    old = _pod("old", 0)
+    cases = [
+        (_pod("unassigned", 0, node=None, phase="Pending", ready=False, ready_since=None), old),
+        (_pod("pending", 0, phase="Pending", ready=False, ready_since=None), old),
+        (_pod("not-ready", 0, ready=False, ready_since=None), old),
+        (_pod("cheap", 0, deletion_cost=-5), _pod("newer-but-dear", 9000, deletion_cost=10)),
+    ]
+    for first, second in cases:
+        assert deletion_order([second, first], [first, second], now)[0] is first, first.name
+    # Doubled up: a pod on a node with two of the Deployment's pods goes before a newer one alone.
+    crowded, alone = _pod("crowded", 0), _pod("alone", 9000, node="worker-2")
+    neighbour = _pod("neighbour", 0)
+    assert deletion_order([alone, crowded], [alone, crowded, neighbour], now)[0] is crowded
+    # Ready for less time goes first, unless both ages fall in the same power-of-two bucket ...
+    assert deletion_order([old, _pod("young", 9000)], [], now)[0].name == "young"
+    a, b = _pod("b-later", 2000, uid="b"), _pod("a-earlier", 1900, uid="a")  # ~8000 s and ~8100 s: one bucket
+    assert deletion_order([a, b], [], now)[0] is b  # ... then the lower UID, not the newer pod
+    # Same ready time: more restarts first, then the newer pod.
+    same = [_pod("calm", 0), _pod("restarted", 0, restarts=3)]
+    assert deletion_order(same, [], now)[0].name == "restarted"
+    made_later = _pod("made-later", 9000, ready_since=5.0)
+    assert deletion_order([_pod("first", 0), made_later], [], now)[0] is made_later
+    # Created 10000 s and 9000 s ago: one bucket, so the lower UID goes first, not the newer pod.
+    in_one_bucket = _pod("z-newer", 1000, ready_since=5.0)
+    assert deletion_order([in_one_bucket, _pod("a-older", 0)], [], now)[0].name == "a-older"

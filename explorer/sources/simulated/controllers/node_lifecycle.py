@@ -107,7 +107,7 @@ class NodeLifecycleController:
         ]
         engine.scheduler.nodes_changed()
         engine.node_condition_changed(node)
-        engine.event(node.id, "NodeNotReady", f"Node {node.name} status is now: NodeNotReady", "Warning")
+        engine.event(node.id, "NodeNotReady", f"Node {node.name} status is now: NodeNotReady")
         stamp = engine.clock
         self._tainted_at[node.name] = stamp
         for pod_id in node.pods:
