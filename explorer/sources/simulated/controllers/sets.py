@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.sources.base import CommandError
+from explorer.sources.simulated.controllers.queue import WorkQueue
 from explorer.sources.simulated.scenarios import parse_memory
 from explorer.sources.simulated.scheduler import tolerates
 from explorer.sources.simulated.world import (
@@ -61,23 +62,11 @@ PODGC_PERIOD = 20.0  # the pod GC controller's gcCheckPeriod
 MAX_UNAVAILABLE = 1  # a DaemonSet's rollingUpdate.maxUnavailable by default
 
 
-class SetControllers:
+class SetControllers(WorkQueue):
     def __init__(self, engine: Engine):
-        self.engine = engine
+        super().__init__(engine)
         self.daemonsets: dict[str, SimDaemonSet] = {}
         self.statefulsets: dict[str, SimStatefulSet] = {}
-        self._pending: dict[tuple[str, str], None] = {}
-        self._drain_scheduled = False
-
-    @property
-    def instance_id(self) -> str:
-        return self.engine.control.leader_id("controller-manager")
-
-    def request(self, kind: str, key: str) -> None:
-        self._pending[(kind, key)] = None
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            self.engine.after(0.0, self._drain)
 
     def resync_all(self) -> None:
         for key in self.daemonsets:
@@ -85,16 +74,11 @@ class SetControllers:
         for key in self.statefulsets:
             self.request("statefulset", key)
 
-    def _drain(self) -> None:
-        self._drain_scheduled = False
-        if not self.engine.control.active("controller-manager"):
-            return
-        work, self._pending = list(self._pending), {}
-        for kind, key in work:
-            if kind == "daemonset":
-                self.sync_daemonset(key)
-            else:
-                self.sync_statefulset(key)
+    def sync(self, kind: str, key: str) -> None:
+        if kind == "daemonset":
+            self.sync_daemonset(key)
+        else:
+            self.sync_statefulset(key)
 
     def _owner_key(self, pod: SimPod) -> tuple[str, str] | None:
         kind, _, name = pod.owner.partition("/")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.sources.base import CommandError
+from explorer.sources.simulated.controllers.queue import WorkQueue
 from explorer.sources.simulated.world import PodTemplate, SimDeployment, SimPod, SimReplicaSet
 
 if TYPE_CHECKING:
@@ -102,26 +103,14 @@ def deletion_order(pods: list[SimPod], related: list[SimPod], now: float, count:
     return [pods[entry[-1]] for entry in chosen]
 
 
-class WorkloadControllers:
+class WorkloadControllers(WorkQueue):
     def __init__(self, engine: Engine):
-        self.engine = engine
+        super().__init__(engine)
         self.deployments: dict[str, SimDeployment] = {}
         self.replicasets: dict[str, SimReplicaSet] = {}
         self._owned: dict[str, list[str]] = {}  # deployment key -> its ReplicaSet keys, oldest first
-        self._pending: dict[tuple[str, str], None] = {}
-        self._drain_scheduled = False
-
-    @property
-    def instance_id(self) -> str:
-        return self.engine.control.leader_id("controller-manager")
 
     # -- the work queue ----------------------------------------------------------------
-
-    def request(self, kind: str, key: str) -> None:
-        self._pending[(kind, key)] = None
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            self.engine.after(0.0, self._drain)
 
     def resync_all(self) -> None:
         for key in self.deployments:
@@ -129,16 +118,11 @@ class WorkloadControllers:
         for key in self.replicasets:
             self.request("replicaset", key)
 
-    def _drain(self) -> None:
-        self._drain_scheduled = False
-        work, self._pending = list(self._pending), {}
-        if not self.engine.control.active("controller-manager"):
-            return  # resync_all runs when the controller-manager is back
-        for kind, key in work:
-            if kind == "deployment":
-                self.sync_deployment(key)
-            else:
-                self.sync_replicaset(key)
+    def sync(self, kind: str, key: str) -> None:
+        if kind == "deployment":
+            self.sync_deployment(key)
+        else:
+            self.sync_replicaset(key)
 
     # -- what the controllers are told about pods -----------------------------------------
 
