@@ -148,6 +148,8 @@ else:
 EXPLORER_SOURCE = env_choice("EXPLORER_SOURCE", SOURCE_KINDS, default="sim")
 EXPLORER_SCENARIO = env_str("EXPLORER_SCENARIO", default="steady-state")
 EXPLORER_NODES = env_int("EXPLORER_NODES", default=0, minimum=0, maximum=5000)
+# The Kubernetes release every simulated scenario follows ("v1.31"); empty: each scenario's kubernetesVersion.
+EXPLORER_KUBERNETES_VERSION = env_str("EXPLORER_KUBERNETES_VERSION", default="")
 EXPLORER_SEED = env_int("EXPLORER_SEED", default=1, minimum=0)
 EXPLORER_SPEED = env_float("EXPLORER_SPEED", default=1.0, minimum=0.25, maximum=100.0)
 EXPLORER_CONTEXT = env_str("EXPLORER_CONTEXT", default="")

@@ -23,6 +23,7 @@ def configured_source(source: str | None = None, **overrides: Any) -> Source:
         seed=settings.EXPLORER_SEED,
         speed=settings.EXPLORER_SPEED,
         nodes=settings.EXPLORER_NODES,
+        kubernetes_version=settings.EXPLORER_KUBERNETES_VERSION,
         kubeconfig=settings.KUBECONFIG,
         context=settings.EXPLORER_CONTEXT,
         file=settings.EXPLORER_REPLAY_FILE,

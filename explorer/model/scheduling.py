@@ -5,8 +5,10 @@ did: the verdict of the filters on every node (the first filter that rejected
 it, or "fits") and each score plugin's score on the best candidates. A real
 cluster does not publish its scheduler's scores, so for a Pending pod the kube
 source parses the FailedScheduling message ("0/5 nodes are available: 1
-node(s) had untolerated taint {...}, 4 Insufficient cpu. preemption: ...")
-into the same filter rows, without node names and without scores.
+node(s) had untolerated taint {...}, 4 Insufficient cpu. preemption: ...";
+from v1.34 "... cpu. no new claims to deallocate, preemption: ...", from v1.35
+"untolerated taint(s)") into the same filter rows, without node names and
+without scores.
 
     {"result": "Scheduled" | "FailedScheduling", "node": str | None, "nodes": int,
      "filters": [{"verdict": str, "count": int, "nodes": [str, ...]}, ...],
@@ -53,11 +55,28 @@ PER_NODE_LIMIT = 20
 GROUP_SAMPLE = 5
 TOP_CANDIDATES = 5
 
-# "0/5 nodes are available: <histogram>." then optionally " preemption: <text>"
-_MESSAGE = re.compile(
-    r"^0/(?P<total>\d+) nodes are available(?::\s*(?P<histogram>.*?))?\.(?:\s+preemption:\s*(?P<preemption>.*))?$", re.S
-)
+# FitError.Error (pkg/scheduler/framework/types.go): "0/5 nodes are available:", then either the PreFilter
+# plugins' message or the sorted histogram of the filters' reasons, ending in "."; then the PostFilter
+# plugins' reasons joined with ", " ("no new claims to deallocate" from v1.34, "preemption: ...").
+_MESSAGE = re.compile(r"^0/(?P<total>\d+) nodes are available(?::\s*(?P<body>.*))?$", re.S)
 _ITEM = re.compile(r"^(?P<count>\d+)\s+(?P<reason>.+)$", re.S)
+# Where the filters' sentence ends: a "." followed by white space or the end of the message.
+_SENTENCE_END = re.compile(r"\.(?=\s|$)")
+# PostFilter text: notes without a "." ("no new claims to deallocate"), then DefaultPreemption's "preemption: ...".
+_POSTFILTER = re.compile(r"^(?:(?!\d)[^.,]*,\s+)*(?:preemption:.*|(?!\d)[^.]*)$", re.S)
+
+
+def _split_body(body: str) -> tuple[str, str] | None:
+    """The filters' sentence and the PostFilter text after it; None when there is no sentence.
+
+    A taint's key or value may hold a ". ", so the sentence ends at the first "." after which the
+    rest reads as PostFilter text (or nothing).
+    """
+    for end in _SENTENCE_END.finditer(body):
+        rest = body[end.end() :].strip()
+        if _POSTFILTER.match(rest):
+            return body[: end.start()].strip(), rest
+    return None
 
 
 def filter_rows(verdicts: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -90,21 +109,35 @@ def parse_failed_scheduling(message: str) -> dict[str, Any] | None:
     found = _MESSAGE.match(message.strip())
     if found is None:
         return None
+    total = int(found["total"])
+    parts = _split_body(found["body"] or ".")
+    if parts is None:
+        return None
+    sentence, postfilter = parts
     rows: list[dict[str, Any]] = []
-    for item in _split_histogram(found["histogram"] or ""):
+    items = _split_histogram(sentence)
+    if items and not _ITEM.match(items[0].strip()):
+        # A PreFilter plugin rejected the pod (say "pod has unbound immediate PersistentVolumeClaims"):
+        # its message stands for every node, and the histogram is left out.
+        if not postfilter:
+            return None  # without the PostFilter text, free text cannot be told from a PreFilter message
+        rows.append({"verdict": sentence, "count": total, "nodes": []})
+        items = []
+    for item in items:
         parsed = _ITEM.match(item.strip())
         if parsed is None:
             return None
         rows.append({"verdict": parsed["reason"].strip(), "count": int(parsed["count"]), "nodes": []})
     rows.sort(key=lambda row: -row["count"])
+    _, marker, preemption = postfilter.partition("preemption:")
     return {
         "result": "FailedScheduling",
         "node": None,
-        "nodes": int(found["total"]),
+        "nodes": total,
         "filters": rows,
         "scores": [],
         "weights": dict(SCORE_WEIGHTS),
-        "preemption": (found["preemption"] or "").strip().rstrip("."),
+        "preemption": preemption.strip().rstrip(".") if marker else "",
         "source": "event",
     }
 

@@ -36,6 +36,8 @@ class SourceOptions:
     seed: int = 1
     speed: float = 1.0
     nodes: int = 0
+    # The Kubernetes release a simulation follows ("v1.31"); empty: each scenario's own kubernetesVersion.
+    kubernetes_version: str = ""
     kubeconfig: str = ""
     context: str = ""
     file: str = ""

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from explorer.sources.simulated.scenarios import SCENARIOS
+from explorer.sources.simulated.scenarios import SCENARIOS, parse_version
 
 
 @register()
@@ -34,6 +34,18 @@ def check_scenario(app_configs: Any, **kwargs: Any) -> list[Any]:
                 id="explorer.E002",
             )
         ]
+    return []
+
+
+@register()
+def check_kubernetes_version(app_configs: Any, **kwargs: Any) -> list[Any]:
+    version = settings.EXPLORER_KUBERNETES_VERSION
+    if not version:
+        return []
+    try:
+        parse_version(version)
+    except ValueError as error:
+        return [Error(f"EXPLORER_KUBERNETES_VERSION: {error}.", id="explorer.E003")]
     return []
 
 

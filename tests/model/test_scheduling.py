@@ -47,6 +47,55 @@ def test_the_fixtures_real_messages_parse():
     assert table["filters"] == [{"verdict": "Insufficient nvidia.com/gpu", "count": 1, "nodes": []}]
 
 
+def test_newer_releases_words_parse_into_the_same_rows():
+    """From v1.34 the DynamicResources plugin's PostFilter ("no new claims to deallocate") comes before
+    preemption's, joined with ", " (pkg/scheduler/framework/runtime/framework.go, RunPostFilterPlugins); from
+    v1.35 the taint is not named (pkg/scheduler/framework/plugins/tainttoleration, kubernetes PR #134740)."""
+    v134 = parse_failed_scheduling(
+        "0/2 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "1 node(s) had untolerated taint {spray: mortein}. no new claims to deallocate, preemption: "
+        "0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+    )
+    assert v134 is not None
+    assert [(row["verdict"], row["count"]) for row in v134["filters"]] == [
+        ("node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }", 1),
+        ("node(s) had untolerated taint {spray: mortein}", 1),
+    ]
+    assert v134["preemption"] == "0/2 nodes are available: 2 Preemption is not helpful for scheduling"
+    v135 = parse_failed_scheduling(
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. no new claims to "
+        "deallocate, preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+        "2 No preemption victims found for incoming pod."
+    )
+    assert v135 is not None
+    assert [(row["verdict"], row["count"]) for row in v135["filters"]] == [
+        ("Insufficient cpu", 2),
+        ("node(s) had untolerated taint(s)", 1),
+    ]
+    assert v135["preemption"].endswith("2 No preemption victims found for incoming pod")
+
+
+def test_a_taint_with_a_full_stop_and_a_prefilter_rejection_parse():
+    dotted = parse_failed_scheduling(
+        "0/3 nodes are available: 1 node(s) had untolerated taint {team: a. b}, 2 Insufficient cpu. "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    )
+    assert dotted is not None
+    assert [row["verdict"] for row in dotted["filters"]] == [
+        "Insufficient cpu",
+        "node(s) had untolerated taint {team: a. b}",
+    ]
+    # FitError.Error: a PreFilter plugin's message stands instead of the histogram, for every node.
+    prefilter = parse_failed_scheduling(
+        "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. no new claims to deallocate, "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    )
+    assert prefilter is not None
+    assert prefilter["filters"] == [
+        {"verdict": "pod has unbound immediate PersistentVolumeClaims", "count": 3, "nodes": []}
+    ]
+
+
 def test_text_not_in_the_schedulers_shape_is_not_a_table():
     assert parse_failed_scheduling("pod has unbound immediate PersistentVolumeClaims") is None
     assert parse_failed_scheduling("0/3 nodes are available: some free text.") is None

@@ -159,3 +159,11 @@ def test_check_deploy_warns_of_open_controls_beyond_loopback(tmp_path):
         EXPLORER_DB_PATH=str(tmp_path / "db.sqlite3"),
     )
     assert "explorer.W002" in done.stderr + done.stdout
+
+
+def test_a_kubernetes_version_the_simulator_does_not_know_stops_the_start_with_its_name(tmp_path):
+    done = run("manage.py", "check", EXPLORER_KUBERNETES_VERSION="v1.99", EXPLORER_DB_PATH=str(tmp_path / "db.sqlite3"))
+    assert done.returncode != 0
+    assert "EXPLORER_KUBERNETES_VERSION: kubernetesVersion is a release from v1.25 to v1.36" in done.stderr
+    fine = run("manage.py", "check", EXPLORER_KUBERNETES_VERSION="v1.31", EXPLORER_DB_PATH=str(tmp_path / "db.sqlite3"))
+    assert fine.returncode == 0, fine.stderr

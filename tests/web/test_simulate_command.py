@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,39 @@ def test_a_seed_replays_identically_whatever_order_python_gives_its_sets(scenari
     ]
     assert runs[0].stdout == runs[1].stdout
     assert len(runs[0].stdout.splitlines()) > 10
+
+
+def test_runexplorer_plays_the_simulation_at_the_release_given_and_refuses_an_unknown_one(tmp_path):
+    """`runexplorer --version` overrides Django's own --version, as `simulate --version` does."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "explorer.settings", "REDIS_URL": ""}
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "runexplorer", "--source", "sim", "--version", "v1.99"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert "kubernetesVersion is a release from v1.25 to v1.36" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    record = tmp_path / "class.jsonl"
+    hub = subprocess.Popen(
+        [sys.executable, "manage.py", "runexplorer", "--source", "sim", "--version", "v1.31", "--record", str(record)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (record.exists() and record.read_text().endswith("\n")):
+            time.sleep(0.1)
+        snapshot = json.loads(record.read_text().splitlines()[0])
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.communicate(timeout=30)
+    kubelets = {c["id"]: c["detail"]["version"] for c in snapshot["components"] if c["kind"] == "kubelet"}
+    assert kubelets
+    assert set(kubelets.values()) == {"v1.31.0"}

@@ -49,7 +49,7 @@ from explorer.sources.simulated.world import PodTemplate, SimNode, SimPod
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
 
-__all__ = ["Scheduler", "backoff", "nodes_to_find", "tolerates"]
+__all__ = ["Scheduler", "backoff", "nodes_to_find", "postfilter_prefix", "taint_verdict", "tolerates"]
 
 # The watch delivers a new pod to the scheduler's queue within a moment.
 QUEUE_DELAY = 0.05
@@ -76,6 +76,37 @@ HOSTNAME_MAX_SKEW = 3
 ZONE_MAX_SKEW = 5
 SPREAD_OWNERS = ("ReplicaSet/", "StatefulSet/")
 VOLUME_REASON = "node(s) didn't find available persistent volumes to bind"
+# The wording that changed between releases (the built-in scenarios declare v1.34):
+# - from v1.35 TaintToleration's verdict no longer names the taint, whose key and value may be
+#   sensitive (kubernetes PR #134740; the v1.34 patch releases from late 2025 carry it too, PR #135023,
+#   which the simulator, following minor releases, does not model);
+# - from v1.34 the DynamicResources plugin is on by default (DRA is GA), and its PostFilter, which runs
+#   before DefaultPreemption's, reports "no new claims to deallocate" for a pod that has no
+#   ResourceClaim; the framework joins the PostFilter plugins' reasons with ", "
+#   (pkg/scheduler/framework/runtime/framework.go, RunPostFilterPlugins).
+# - but when a PreFilter plugin before it (VolumeBinding: "pod has unbound immediate
+#   PersistentVolumeClaims") rejects the pod, DynamicResources' PreFilter never ran, its PostFilter
+#   cannot read its cycle state and fails with the state's "not found", which ends the PostFilter
+#   phase before DefaultPreemption (dynamicresources.go, PostFilter/getStateData; default_plugins.go
+#   puts DynamicResources just before DefaultPreemption).
+GENERIC_TAINT_FROM = (1, 35)
+DRA_POSTFILTER_FROM = (1, 34)
+NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
+DRA_STATE_NOT_FOUND = "not found"
+
+
+def taint_verdict(taint: dict[str, Any], version: tuple[int, ...]) -> str:
+    """TaintToleration's Filter verdict for a node with a taint the pod does not tolerate, as `version` words it."""
+    if version >= GENERIC_TAINT_FROM:
+        return "node(s) had untolerated taint(s)"
+    return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+
+
+def postfilter_prefix(version: tuple[int, ...]) -> str:
+    """What the PostFilter plugins before DefaultPreemption add to a FailedScheduling message in `version`."""
+    return f"{NO_CLAIMS_TO_DEALLOCATE}, " if version >= DRA_POSTFILTER_FROM else ""
+
+
 # NodeResourcesFit's reasons by the bits (1: pods, 2: cpu, 4: memory) of what a node lacks.
 RESOURCE_REASONS = {
     bits: ", ".join(
@@ -224,7 +255,7 @@ class Scheduler:
             return "node(s) were unschedulable"
         for taint in node.taints:
             if taint["effect"] != "PreferNoSchedule" and not (tolerations and tolerates(template, taint)):
-                return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+                return taint_verdict(taint, self.engine.version)
         if template.node_selector and any(node.labels.get(k) != v for k, v in template.node_selector):
             return "node(s) didn't match Pod's node affinity/selector"
         return None
@@ -504,7 +535,7 @@ class Scheduler:
         blocked = engine.storage.prefilter(pod)
         if blocked:
             rows = [{"verdict": blocked, "count": total, "nodes": []}]
-            self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}), rows)
+            self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}), rows, True)
             return
         best = self._pick(pod)
         if best is None:
@@ -555,7 +586,14 @@ class Scheduler:
         engine.event(pod.id, "Scheduled", f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}")
         engine.kubelet.pod_assigned(pod)
 
-    def _fail(self, pod: SimPod, message: str, preemption: Counter[str], rows: list[dict[str, Any]]) -> None:
+    def _fail(
+        self,
+        pod: SimPod,
+        message: str,
+        preemption: Counter[str],
+        rows: list[dict[str, Any]],
+        prefiltered: bool = False,
+    ) -> None:
         total = len(self.engine.nodes)
         attempts, _ = self._attempts.get(pod.id, (0, 0.0))
         self._attempts[pod.id] = (attempts + 1, self.engine.clock)
@@ -564,7 +602,11 @@ class Scheduler:
             parts.append(f"{preemption['unresolvable']} Preemption is not helpful for scheduling")
         if preemption["resources"]:
             parts.append(f"{preemption['resources']} No preemption victims found for incoming pod")
-        full = f"{message} preemption: 0/{total} nodes are available: {', '.join(sorted(parts))}."
+        if prefiltered and self.engine.version >= DRA_POSTFILTER_FROM:
+            full = f"{message} {DRA_STATE_NOT_FOUND}"
+        else:
+            prefix = postfilter_prefix(self.engine.version)
+            full = f"{message} {prefix}preemption: 0/{total} nodes are available: {', '.join(sorted(parts))}."
         pod.reason = full
         self._record(pod, rows, None)
         if pod.decision is not None:

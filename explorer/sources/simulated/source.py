@@ -47,6 +47,7 @@ class SimulatedSource(Source):
         speed: float = 1.0,
         nodes: int = 0,
         monotonic: Callable[[], float] = time.monotonic,
+        version: str | None = None,
     ):
         self._scenario_name = scenario
         self._seed = seed
@@ -54,7 +55,9 @@ class SimulatedSource(Source):
         self._paused = False
         self._monotonic = monotonic
         self._nodes = nodes
-        self.engine = Engine(get_scenario(scenario, nodes), seed)
+        # A release every scenario is played at (a teacher's "show it on v1.31"), or None: each its own.
+        self._version = version or None
+        self.engine = Engine(get_scenario(scenario, nodes, self._version), seed)
         self._out = Outbox()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -65,7 +68,13 @@ class SimulatedSource(Source):
     @classmethod
     def from_options(cls, options: SourceOptions) -> SimulatedSource:
         try:
-            return cls(scenario=options.scenario, seed=options.seed, speed=options.speed, nodes=options.nodes)
+            return cls(
+                scenario=options.scenario,
+                seed=options.seed,
+                speed=options.speed,
+                nodes=options.nodes,
+                version=options.kubernetes_version,
+            )
         except ScenarioError as error:
             raise SourceError(str(error)) from None
 
@@ -187,7 +196,7 @@ class SimulatedSource(Source):
 
     async def _replace_engine(self, name: str) -> None:
         try:
-            scenario = get_scenario(name, self._nodes)
+            scenario = get_scenario(name, self._nodes, self._version)
         except ScenarioError as error:
             raise CommandError(str(error)) from None
         async with self._lock:

@@ -4,29 +4,58 @@ import math
 from datetime import datetime
 from itertools import pairwise
 
+import pytest
+
+from explorer.model.scheduling import parse_failed_scheduling
 from explorer.sources.simulated.scheduler import DECISIONS_KEPT, backoff, nodes_to_find
 
 from .conftest import events, make_engine, pods
 
+# FailedScheduling as each release words it: FitError.Error (pkg/scheduler/framework/types.go) writes the
+# histogram; the PostFilter plugins' reasons follow, joined with ", " (framework.go, RunPostFilterPlugins).
+# From v1.34 DynamicResources' PostFilter is on by default and says "no new claims to deallocate"; from
+# v1.35 TaintToleration no longer names the taint (taint_toleration.go, kubernetes PR #134740).
+FAILED_SCHEDULING_BY_VERSION = {
+    "v1.31": (
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, "
+        "3 No preemption victims found for incoming pod."
+    ),
+    "v1.34": (
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "3 Insufficient cpu. no new claims to deallocate, preemption: 0/4 nodes are available: "
+        "1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
+    ),
+    "v1.35": (
+        "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 Insufficient cpu. no new claims to "
+        "deallocate, preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, "
+        "3 No preemption victims found for incoming pod."
+    ),
+}
 
-def test_pods_that_do_not_fit_get_failed_scheduling_in_the_real_message_shape():
-    engine = make_engine("""
+
+@pytest.mark.parametrize("version", sorted(FAILED_SCHEDULING_BY_VERSION))
+def test_pods_that_do_not_fit_get_failed_scheduling_in_the_declared_releases_words(version):
+    engine = make_engine(f"""
+    kubernetesVersion: {version}
     workloads:
-      - {kind: Deployment, namespace: default, name: big, replicas: 4, image: "nginx:1.27", cpu: 3500m, memory: 128Mi}
+      - {{kind: Deployment, namespace: default, name: big, replicas: 4, image: "nginx:1.27", cpu: 3500m, memory: 128Mi}}
     """)
     changes = engine.run_until(30)
     failed = events(changes, "FailedScheduling")
     assert failed, "the fourth pod should not fit"
-    assert failed[0].message == (
-        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-        "3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, "
-        "3 No preemption victims found for incoming pod."
-    )
+    assert failed[0].message == FAILED_SCHEDULING_BY_VERSION[version]
     assert failed[0].severity == "Warning"
     pending = [p for p in pods(engine, "big-") if p.status == "Pending"]
     assert len(pending) == 1
     assert pending[0].parent is None
     assert pending[0].detail["why"] == failed[0].message
+    # The panel's table holds the same verdicts, and the kube source would read the message into the same rows.
+    decision = pending[0].detail["scheduling"]
+    assert {row["verdict"] for row in decision["filters"]} == {
+        row["verdict"] for row in parse_failed_scheduling(failed[0].message)["filters"]
+    }
+    assert decision["preemption"] == parse_failed_scheduling(failed[0].message)["preemption"]
 
 
 def test_the_scheduler_spreads_a_deployments_pods_evenly_over_like_nodes():
@@ -84,7 +113,8 @@ def test_a_selector_nothing_matches_names_every_filter_that_rejected_a_node():
     assert failed[0].message.startswith(
         "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
         "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-        "1 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful"
+        "1 node(s) were unschedulable. no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "3 Preemption is not helpful"
     )
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from explorer.sources.base import CommandError
+from explorer.sources.base import CommandError, SourceError
 from explorer.sources.simulated import SimulatedSource
 
 
@@ -79,3 +79,18 @@ async def test_a_scenario_switch_keeps_the_node_count():
     source = SimulatedSource(scenario="steady-state", nodes=5)
     await source.command({"action": "scenario", "name": "scale-up"})
     assert len([n for n in source.engine.nodes.values() if n.role == "worker"]) == 5
+
+
+async def test_a_declared_release_holds_for_every_scenario_the_page_switches_to():
+    """EXPLORER_KUBERNETES_VERSION / `runexplorer --version`: a teacher plays the whole class at v1.31."""
+    from explorer.sources.factory import build_source
+
+    source = build_source("sim", scenario="steady-state", kubernetes_version="v1.31")
+    assert source.engine.version == (1, 31, 0)
+    await source.command({"action": "scenario", "name": "node-failure"})
+    assert source.engine.version == (1, 31, 0)
+    assert source.engine.state().get("kubelet/worker-1").detail["version"] == "v1.31.0"
+    # Without one, each scenario follows its own kubernetesVersion.
+    assert build_source("sim", scenario="node-failure").engine.version == (1, 34, 0)
+    with pytest.raises(SourceError, match=r"kubernetesVersion is a release from v1\.25"):
+        build_source("sim", scenario="node-failure", kubernetes_version="v1.99")

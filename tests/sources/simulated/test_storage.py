@@ -1,5 +1,8 @@
 """PVC binding and dynamic provisioning: Immediate, WaitForFirstConsumer, and a claim nobody can satisfy."""
 
+import pytest
+
+from explorer.model.scheduling import parse_failed_scheduling
 from explorer.sources.simulated import Engine, get_scenario
 
 from .conftest import events, make_engine
@@ -35,24 +38,40 @@ def test_the_three_storage_classes_end_three_ways():
     assert (f"pv/{volume}", "storageclass/standard", "provision") in edges
 
 
-def test_a_pod_whose_immediate_claim_is_unbound_waits_with_the_real_reason():
+# A PreFilter rejection in each release's words. Up to v1.33 DefaultPreemption adds its "preemption: ...".
+# From v1.34 DynamicResources (on by default) sits before DefaultPreemption; VolumeBinding's PreFilter
+# rejected the pod before DynamicResources' PreFilter ran, so its PostFilter fails to read its cycle state
+# ("not found": dynamicresources.go, getStateData) and that error ends the PostFilter phase.
+UNBOUND_CLAIM_BY_VERSION = {
+    "v1.31": (
+        "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+        "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
+    ),
+    "v1.34": "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found",
+}
+
+
+@pytest.mark.parametrize("version", sorted(UNBOUND_CLAIM_BY_VERSION))
+def test_a_pod_whose_immediate_claim_is_unbound_waits_with_the_real_reason(version):
     """pkg/controller/volume/persistentvolume/pv_controller.go: syncUnboundClaim provisions a claim
     that names a class; findProvisionablePlugin fails for kubernetes.io/no-provisioner with
     pkg/volume/plugins.go's "no volume plugin matched name" and the claim gets ProvisioningFailed."""
-    engine = make_engine("""
+    engine = make_engine(f"""
+    kubernetesVersion: {version}
     storageClasses:
-      - {name: slow, provisioner: kubernetes.io/no-provisioner, bindingMode: Immediate}
+      - {{name: slow, provisioner: kubernetes.io/no-provisioner, bindingMode: Immediate}}
     claims:
-      - {namespace: default, name: data, storageClass: slow, size: 1Gi}
+      - {{namespace: default, name: data, storageClass: slow, size: 1Gi}}
     workloads:
-      - {kind: Pod, namespace: default, name: app, image: "nginx:1.27", claims: [data], at: 1}
+      - {{kind: Pod, namespace: default, name: app, image: "nginx:1.27", claims: [data], at: 1}}
     """)
     changes = engine.run_until(20)
     failed = events(changes, "FailedScheduling", "pod/default/app")[0]
-    assert failed.message == (
-        "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
-        "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
-    )
+    assert failed.message == UNBOUND_CLAIM_BY_VERSION[version]
+    # A real cluster's kube source reads either wording into the one row the panel shows.
+    assert parse_failed_scheduling(failed.message)["filters"] == [
+        {"verdict": "pod has unbound immediate PersistentVolumeClaims", "count": 4, "nodes": []}
+    ]
     failed = events(changes, "ProvisioningFailed", "pvc/default/data")[0]
     assert failed.message == "no volume plugin matched name: kubernetes.io/no-provisioner"
     assert failed.severity == "Warning"

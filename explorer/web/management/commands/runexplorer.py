@@ -30,6 +30,10 @@ from explorer.sources.factory import SOURCE_KINDS
 class Command(BaseCommand):
     help = "Run the hub: read one source, number its changes, publish them to every web worker."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Django gives every command a --version (its own); here it names the Kubernetes release instead.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = ", ".join(SOURCE_KINDS)
         parser.add_argument("--source", choices=SOURCE_KINDS, help=f"one of {kinds} (default: EXPLORER_SOURCE)")
@@ -37,6 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, help="the simulation's seed")
         parser.add_argument("--speed", type=float, help="simulated or replayed seconds per second")
         parser.add_argument("--nodes", type=int, help="scale the scenario's worker nodes to N")
+        parser.add_argument(
+            "--version",
+            dest="kubernetes_version",
+            help="the Kubernetes release every simulated scenario follows, such as v1.31 "
+            "(default: EXPLORER_KUBERNETES_VERSION, else each scenario's kubernetesVersion)",
+        )
         parser.add_argument("--kubeconfig", help="a kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
         parser.add_argument("--context", help="the kubeconfig context to use")
         parser.add_argument("--file", help="the recording to replay")
@@ -66,6 +76,7 @@ class Command(BaseCommand):
                 "seed",
                 "speed",
                 "nodes",
+                "kubernetes_version",
                 "kubeconfig",
                 "context",
                 "file",
