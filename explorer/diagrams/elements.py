@@ -257,10 +257,16 @@ def add_state_edges(
     words: Words,
     reverse: Callable[[Edge], bool | None] | None = None,
 ) -> None:
+    # One source's like edges (an apiserver's calls to every kubelet) carry their label once: on a
+    # projector four copies of "HTTPS :10250 logs/exec/port-forward" hide the boxes they join.
+    labelled: set[tuple[str, EdgeKind, str]] = set()
     for edge in edges:
         if edge.kind is EdgeKind.RUNS_ON or edge.source not in drawn or edge.target not in drawn:
             continue
-        add_edge(graph, paint, edge.source, edge.target, edge.kind, words(edge.label), reverse and reverse(edge))
+        key = (edge.source, edge.kind, edge.label)
+        label = "" if key in labelled else words(edge.label)
+        labelled.add(key)
+        add_edge(graph, paint, edge.source, edge.target, edge.kind, label, reverse and reverse(edge))
 
 
 def worst(counts: dict[Health, int]) -> Health:
