@@ -13,7 +13,8 @@ without scores.
     {"result": "Scheduled" | "FailedScheduling", "node": str | None, "nodes": int,
      "filters": [{"verdict": str, "count": int, "nodes": [str, ...]}, ...],
      "scores": [{"node": str, "total": int, "plugins": {plugin: int}}, ...],
-     "weights": {plugin: int}, "preemption": str, "source": "scheduler" | "event"}
+     "weights": {plugin: int}, "preemption": str, "source": "scheduler" | "event",
+     "tied": int}  # how many candidates shared the top score (the scheduler picks one at random)
 
 Up to `PER_NODE_LIMIT` nodes the filter rows are one per node; past it they are
 grouped by verdict and name at most `GROUP_SAMPLE` nodes each.
@@ -172,5 +173,6 @@ def panel_table(decision: Any) -> dict[str, Any] | None:
         "totals": [c.get("total", "—") for c in candidates],
         "plugins": plugins if candidates else [],
         "preemption": str(decision.get("preemption") or ""),
+        "tied": decision["tied"] if isinstance(decision.get("tied"), int) else 0,
         "from_event": decision.get("source") == "event",
     }

@@ -29,7 +29,9 @@ def test_a_scheduled_pods_panel_shows_each_nodes_verdict_and_the_candidates_scor
     page.goto(f"{server.url}/view/overview/?component={quote(pod['id'], safe='')}")
     why = page.locator("#component-panel section.scheduling")
     expect(why.locator("h3")).to_have_text("Why this node?")
-    expect(why.locator(".decision")).to_have_text(f"The scheduler chose {node} of 4 nodes.")
+    tied = pod["detail"]["scheduling"]["tied"]
+    tie = f" {tied} nodes tied for the top score, and the scheduler picked one of them at random." if tied > 1 else ""
+    expect(why.locator(".decision")).to_have_text(f"The scheduler chose {node} of 4 nodes.{tie}")
     verdicts = why.locator("table.filter-verdicts tbody tr")
     expect(verdicts).to_have_count(4)  # one row per node up to twenty nodes
     expect(verdicts.filter(has_text="cp-1")).to_contain_text(

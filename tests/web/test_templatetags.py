@@ -43,3 +43,10 @@ def test_health_checks_put_each_endpoints_failing_checks_first():
     assert (groups[0]["failing"], groups[1]["failing"]) == (2, 0)
     assert health_checks(None) == []
     assert health_checks({"readyz": {}}) == []
+
+
+def test_a_plugin_name_may_break_at_its_humps_and_stays_escaped():
+    from explorer.web.templatetags.explorer_controls import camel_breaks
+
+    assert camel_breaks("NodeResourcesBalancedAllocation") == "Node<wbr>Resources<wbr>Balanced<wbr>Allocation"
+    assert camel_breaks("<b>EvilPlugin</b>") == "&lt;b&gt;Evil<wbr>Plugin&lt;/b&gt;"

@@ -30,6 +30,7 @@ A pod that fails waits out the scheduling queue's back-off (1 s doubling to
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +163,10 @@ class Scheduler:
         self._node_keys: list[Counter[tuple[str, str]]] = []
         self._images: dict[str, Any] = {}  # image -> which nodes have it
         self._last_static: tuple[PodTemplate | None, dict[str, Any]] = (None, {})
+        # selectHost breaks a tie for the top score at random (reservoir sampling). Its own stream,
+        # seeded from the scenario's seed: one seed still tells one story, and a tie does not shift
+        # the names and timings the engine's own generator draws.
+        self._ties = random.Random(f"{engine.seed}:select-host")
 
     # -- the running totals, as arrays -------------------------------------------------
 
@@ -386,9 +391,12 @@ class Scheduler:
             chosen, processed = ordered, total
         scores = self._scores(pod, chosen)
         total_score = sum(scores[name] * weight for name, weight in SCORE_WEIGHTS.items())
-        best = int(chosen[int(np.argmax(total_score))])
+        # selectHost (pkg/scheduler/schedule_one.go): one of the nodes with the top score, each as likely.
+        tied = np.flatnonzero(total_score == total_score.max())
+        pick = int(tied[self._ties.randrange(tied.size)]) if tied.size > 1 else int(tied[0])
+        best = int(chosen[pick])
         rows = self._filter_rows(pod, start, processed, lacking=lacking)
-        self._record(pod, rows, self._nodes[best], chosen, scores, total_score)
+        self._record(pod, rows, self._nodes[best], chosen, scores, total_score, pick, int(tied.size))
         self._next_start = (start + processed) % total
         return self._nodes[best]
 
@@ -451,11 +459,17 @@ class Scheduler:
         chosen: Any = None,
         scores: dict[str, Any] | None = None,
         total_score: Any = None,
+        pick: int = 0,
+        tied: int = 0,
     ) -> None:
-        """Keep the decision on the pod, and drop the oldest kept one past `DECISIONS_KEPT`."""
+        """Keep the decision on the pod, and drop the oldest kept one past `DECISIONS_KEPT`.
+
+        The candidates are the top scores, the chosen node first (as selectHost returns them).
+        """
         candidates = []
         if scores is not None and chosen is not None and chosen.size:
-            top = np.argsort(-total_score, kind="stable")[:TOP_CANDIDATES]
+            order = np.argsort(-total_score, kind="stable")
+            top = [pick, *(int(i) for i in order if i != pick)][:TOP_CANDIDATES]
             candidates = [
                 {
                     "node": self._nodes[int(chosen[i])].name,
@@ -472,6 +486,7 @@ class Scheduler:
             "scores": candidates,
             "weights": dict(SCORE_WEIGHTS),
             "preemption": "",
+            "tied": tied,
             "source": "scheduler",
         }
         self._decisions[pod.id] = None

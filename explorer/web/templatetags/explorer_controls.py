@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -51,3 +54,13 @@ def health_checks(checks: Any) -> list[dict[str, Any]]:
         rows.sort(key=lambda row: row["ok"])  # stable: failing first, each in the apiserver's own order
         groups.append({"endpoint": endpoint, "checks": rows, "failing": sum(not row["ok"] for row in rows)})
     return groups
+
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+@register.filter
+def camel_breaks(name: Any) -> str:
+    """A plugin's name with a line-break opportunity at each hump ("NodeResources<wbr>Balanced<wbr>Allocation"):
+    the panel is a third of a projector's width. The text is escaped; only the <wbr> are markup."""
+    return mark_safe("<wbr>".join(escape(part) for part in _CAMEL_HUMP.split(str(name))))

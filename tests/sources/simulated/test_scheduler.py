@@ -316,3 +316,25 @@ def test_a_cluster_event_retries_a_failed_pod_only_once_its_back_off_is_over():
         failures += [e.time for e in events(engine.run_until(engine.clock + 30, parked), "FailedScheduling")]
     seconds = [datetime.fromisoformat(t).timestamp() for t in failures]
     assert [round(b - a, 3) for a, b in pairwise(seconds)] == [1.0, 2.0, 4.0]
+
+
+def test_a_tie_for_the_top_score_goes_to_a_random_one_of_the_tied_nodes():
+    """selectHost (pkg/scheduler/schedule_one.go) picks among the nodes with the top score by reservoir
+    sampling, and returns the chosen one at the top of its list; the simulator seeds that choice."""
+    body = """
+    workloads:
+      - {kind: Pod, namespace: default, name: solo, image: "nginx:1.27", cpu: 100m, memory: 64Mi}
+    """
+
+    def placed(seed):
+        engine = make_engine(body, seed=seed)
+        engine.run_until(5)
+        pod = engine.state().get("pod/default/solo")
+        return pod.parent, pod.detail["scheduling"]
+
+    first, decision = placed(1)
+    assert decision["tied"] == 3  # three like, empty workers: every plugin scores them the same
+    assert decision["scores"][0]["node"] == first.removeprefix("node/")
+    assert len({c["total"] for c in decision["scores"]}) == 1
+    assert placed(1)[0] == first  # one seed, one story
+    assert len({placed(seed)[0] for seed in range(1, 13)}) > 1  # not always the first node
