@@ -28,6 +28,7 @@ from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import Contexts, Source, SourceError, SourceOptions
 from explorer.sources.kube import client as kube
 from explorer.sources.kube import decode
+from explorer.sources.kube.inbox import Inbox
 from explorer.sources.kube.index import RESOURCES, ClusterIndex, thaw_heap
 from explorer.sources.kube.mapping import map_event
 
@@ -41,6 +42,11 @@ RECENT_EVENTS = 20
 BATCH_LIMIT = 2000
 # Decoded list pages waiting to be mapped: reading runs ahead of mapping by this much at most.
 PAGES_IN_FLIGHT = 8
+# Objects (watch events, relisted items) waiting for the index thread: past this a watch waits to be read,
+# and the backlog stays in the apiserver's connection rather than in the explorer's memory.
+INBOX_LIMIT = 20000
+# Batches of changes waiting for the hub: past this the index thread waits, and so, soon, the watches.
+BATCHES_IN_FLIGHT = 50
 # How long a failed first load waits for its other lists' readers to stop.
 READERS_GRACE = 5.0
 
@@ -81,8 +87,11 @@ class KubeSource(Source):
         self._clock = clock
         self._api: Any = None
         self._host = ""
-        self._inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._inbox = Inbox(INBOX_LIMIT)
         self._out: asyncio.Queue[list[Change]] = asyncio.Queue()
+        # Batches handed to the loop and not yet read by the hub (including those still in call_soon_threadsafe).
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -124,7 +133,7 @@ class KubeSource(Source):
             self._spawn("kube-health", self._health_loop)
         now = self._now_text()
         if recent:
-            self._out.put_nowait([map_event(e, now) for e in recent])
+            self._publish([map_event(e, now) for e in recent])
         return state
 
     def loading(self) -> dict[str, int] | None:
@@ -197,11 +206,15 @@ class KubeSource(Source):
 
     async def changes(self) -> AsyncIterator[list[Change]]:
         while True:
-            yield await self._out.get()
+            batch = await self._out.get()
+            with self._in_flight_lock:
+                self._in_flight -= 1
+            yield batch
 
     async def close(self) -> None:
         self._stop.set()
-        self._inbox.put(("stop",))
+        self._inbox.close()
+        self._inbox.put_now(("stop",))
         deadline = time.monotonic() + 5
         while any(t.is_alive() for t in self._threads) and time.monotonic() < deadline:
             # Again and again: a watch whose response had not arrived at the first stop() has one now.
@@ -245,13 +258,15 @@ class KubeSource(Source):
             try:
                 if version is None:
                     # Page by page, as the first list: a relisted collection is never held whole.
-                    self._inbox.put(("relist-begin", name))
-                    version = self._list_pages(name, lambda items: self._inbox.put(("relist-page", name, items)))
-                    self._inbox.put(("relist-end", name))
-                    self._inbox.put(("up", name))
+                    self._inbox.put_now(("relist-begin", name))
+                    version = self._list_pages(
+                        name, lambda items: self._inbox.put(("relist-page", name, items), len(items))
+                    )
+                    self._inbox.put_now(("relist-end", name))
+                    self._inbox.put_now(("up", name))
                 elif name in self._down:
                     kube.list_page(self._api, name, None, 1)  # reachable again? a one-item GET says so
-                    self._inbox.put(("up", name))
+                    self._inbox.put_now(("up", name))
                 w = kube.RawWatch()
                 self._watches[name] = w
                 w.resource_version = version
@@ -289,7 +304,7 @@ class KubeSource(Source):
 
     def _report_down(self, name: str, why: str) -> None:
         self._down[name] = why
-        self._inbox.put(("down", name, why))
+        self._inbox.put_now(("down", name, why))
 
     def _read_health(self) -> tuple[str | None, str | None, bool | None, str]:
         """`/livez` and `/readyz`: their texts, whether ready, and what failed ("" when both pass)."""
@@ -306,7 +321,7 @@ class KubeSource(Source):
     def _health_loop(self) -> None:
         # /livez and /readyz cannot be watched: they are read every few seconds.
         while not self._stop.wait(self.health_interval):
-            self._inbox.put(("health", *self._read_health()))
+            self._inbox.put_now(("health", *self._read_health()))
 
     def _index_loop(self) -> None:
         """The one thread that touches the index: drains the inbox, emits change batches."""
@@ -329,9 +344,19 @@ class KubeSource(Source):
                 continue
             if self._loop is None or self._loop.is_closed():
                 continue
+            # The hub reads behind: wait for it, so the changes do not pile up here either.
+            while self._in_flight > BATCHES_IN_FLIGHT and not self._stop.is_set():
+                time.sleep(0.02)
             # A whole cluster turning unknown is 150000 changes: published in bounded batches.
             for start in range(0, len(changes), BATCH_LIMIT):
-                self._loop.call_soon_threadsafe(self._out.put_nowait, changes[start : start + BATCH_LIMIT])
+                self._publish(changes[start : start + BATCH_LIMIT])
+
+    def _publish(self, batch: list[Change]) -> None:
+        """Hand a batch to the event loop's queue, from any thread."""
+        assert self._loop is not None
+        with self._in_flight_lock:
+            self._in_flight += 1
+        self._loop.call_soon_threadsafe(self._out.put_nowait, batch)
 
     def _apiserver_id(self) -> str:
         return next((c for c in sorted(self.index.components) if c.startswith("apiserver/")), "apiserver/managed")

@@ -346,3 +346,37 @@ async def test_while_a_managed_apiservers_readyz_fails_its_watched_components_ar
         await source.close()
     finally:
         api.stop()
+
+
+async def test_a_burst_the_hub_cannot_keep_up_with_waits_in_the_connection_not_in_memory(api, tmp_path, monkeypatch):
+    """While nobody reads the changes, the index stops after a few batches, the inbox fills to its limit and
+    the watch waits; then every event still arrives, none lost."""
+    from explorer.sources.kube import source as kube_source
+
+    monkeypatch.setattr(kube_source, "INBOX_LIMIT", 40)
+    monkeypatch.setattr(kube_source, "BATCHES_IN_FLIGHT", 1)
+    source = make_source(api.kubeconfig(tmp_path / "config"), tick=0.05)
+    await source.start()
+    try:
+        template = load("pods/pod-failed-oomkilled.json")[0]
+        wanted = set()
+        for n in range(1500):
+            pod = copy.deepcopy(template)
+            pod["metadata"]["name"] = f"burst-{n}"
+            pod["metadata"]["uid"] = f"uid-burst-{n}"
+            wanted.add(f"pod/{pod['metadata']['namespace']}/burst-{n}")
+            api.emit("pods", "ADDED", pod)
+        most_held = most_batches = 0
+        for _ in range(40):  # two seconds of nobody reading
+            await asyncio.sleep(0.05)
+            most_held = max(most_held, source._inbox.held)
+            most_batches = max(most_batches, source._in_flight)
+        assert 30 <= most_held <= 40  # the inbox filled up to its limit, and the watch waited there
+        assert most_batches <= 3
+        seen: set[str] = set()
+        stream = source.changes()
+        async with asyncio.timeout(30):
+            while not wanted <= seen:
+                seen.update(c.component.id for c in await anext(stream) if isinstance(c, ComponentChange))
+    finally:
+        await source.close()
