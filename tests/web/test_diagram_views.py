@@ -224,7 +224,10 @@ async def test_a_scheduled_pods_panel_says_why_this_node_embedded_and_scaled_out
     response = await AsyncClient().get(f"/component/{pod.id}/", headers={"HX-Request": "true"})
     why = soup(response).select_one("#component-panel section.scheduling")
     assert why.find("h3").get_text() == "Why this node?"
-    assert why.select_one(".decision").get_text() == f"The scheduler chose {pod.parent.split('/', 1)[1]} of 4 nodes."
+    tied = pod.detail["scheduling"]["tied"]
+    tie = f" {tied} nodes tied for the top score, and the scheduler picked one of them at random." if tied > 1 else ""
+    chose = f"The scheduler chose {pod.parent.split('/', 1)[1]} of 4 nodes."
+    assert why.select_one(".decision").get_text() == chose + tie
     assert [th.get_text() for th in why.select("table.plugin-scores tbody th")][:3] == [
         "TaintToleration ×3",
         "NodeAffinity ×2",

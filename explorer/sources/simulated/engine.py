@@ -252,14 +252,6 @@ class Engine:
         self.network.pod_added(pod)
         self.scheduler.enqueue(pod)
 
-    def add_bound_pod(self, pod: SimPod, node: SimNode) -> None:
-        """A pod made for one node (a DaemonSet's): bound at once, its kubelet starts it."""
-        self.pods[pod.id] = pod
-        self.track(pod)
-        self.network.pod_added(pod)
-        self.bind(pod, node)
-        self.kubelet.pod_assigned(pod)
-
     def node_condition_changed(self, node: SimNode) -> None:
         """A node's Ready condition or taints moved: endpoints and daemons look again."""
         self.network.node_changed(node)

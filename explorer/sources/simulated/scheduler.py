@@ -91,6 +91,7 @@ VOLUME_REASON = "node(s) didn't find available persistent volumes to bind"
 #   phase before DefaultPreemption (dynamicresources.go, PostFilter/getStateData; default_plugins.go
 #   puts DynamicResources just before DefaultPreemption).
 GENERIC_TAINT_FROM = (1, 35)
+ABSENT_NODES_PLUGIN_FROM = (1, 31)
 DRA_POSTFILTER_FROM = (1, 34)
 NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
 DRA_STATE_NOT_FOUND = "not found"
@@ -101,6 +102,18 @@ def taint_verdict(taint: dict[str, Any], version: tuple[int, ...]) -> str:
     if version >= GENERIC_TAINT_FROM:
         return "node(s) had untolerated taint(s)"
     return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+
+
+def absent_nodes_verdict(version: tuple[int, ...]) -> str:
+    """The verdict on the nodes a PreFilterResult leaves out (NodeAffinity's, for a pod bound to one node).
+
+    From v1.31 "node(s) didn't satisfy plugin(s) [NodeAffinity]" (schedule_one.go, SetAbsentNodesStatus,
+    kubernetes PR #126022); before, "node is filtered out by the prefilter result" (PR #119779, in v1.28
+    and in the last v1.25 to v1.27 patch releases, which the simulator follows for those).
+    """
+    if version >= ABSENT_NODES_PLUGIN_FROM:
+        return "node(s) didn't satisfy plugin(s) [NodeAffinity]"
+    return "node is filtered out by the prefilter result"
 
 
 def postfilter_prefix(version: tuple[int, ...]) -> str:
@@ -389,6 +402,12 @@ class Scheduler:
             processed = (int(chosen[-1]) - start) % total + 1
         else:
             chosen, processed = ordered, total
+        if chosen.size == 1:
+            # schedulePod: "When only one node after predicate, just use it" (no scoring).
+            only = int(chosen[0])
+            self._record(pod, self._filter_rows(pod, start, processed, lacking=lacking), self._nodes[only])
+            self._next_start = (start + processed) % total
+            return self._nodes[only]
         scores = self._scores(pod, chosen)
         total_score = sum(scores[name] * weight for name, weight in SCORE_WEIGHTS.items())
         # selectHost (pkg/scheduler/schedule_one.go): one of the nodes with the top score, each as likely.
@@ -399,6 +418,63 @@ class Scheduler:
         self._record(pod, rows, self._nodes[best], chosen, scores, total_score, pick, int(tied.size))
         self._next_start = (start + processed) % total
         return self._nodes[best]
+
+    def _pick_pinned(self, pod: SimPod) -> SimNode | None:
+        """A pod whose required node affinity names one node (a DaemonSet's): that node, or a FailedScheduling.
+
+        NodeAffinity's PreFilter returns that node alone (PreFilterResult), so only it is filtered; the
+        others get the absent nodes' verdict, and a single feasible node is taken without scoring.
+        None when it does not fit (the failure is recorded here).
+        """
+        engine = self.engine
+        self._ensure_arrays()
+        total = len(engine.nodes)
+        node = engine.nodes.get(pod.required_node or "")
+        reasons = self._node_reasons(node, pod.template, engine.storage.volumes_fit(pod)) if node else []
+        others = total - (1 if node is not None else 0)
+        if node is not None:
+            self._next_start = (self._next_start + 1) % total  # the search moves on by the nodes it processed
+        absent = absent_nodes_verdict(engine.version)
+        groups: list[tuple[str, int, list[str]]] = []
+        if node is not None:
+            groups.append((", ".join(reasons) or FITS, 1, [node.name]))
+        if others:
+            sample = [n.name for n in self._nodes if n is not node][: PER_NODE_LIMIT if total <= PER_NODE_LIMIT else 5]
+            groups.append((absent, others, sample))
+        if total <= PER_NODE_LIMIT:
+            rows = [{"verdict": v, "count": 1, "nodes": [name]} for v, _, names in groups for name in names]
+        else:
+            rows = grouped_rows(groups)
+        if node is not None and not reasons:
+            self._record(pod, rows, node)
+            return node
+        histogram = Counter(reasons)
+        if others:
+            histogram[absent] += others
+        preemption: Counter[str] = Counter({"unresolvable": others})
+        if node is not None:
+            unresolvable = reasons[0].startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reasons[0]
+            preemption["unresolvable" if unresolvable else "resources"] += 1
+        text = ", ".join(sorted(f"{count} {reason}" for reason, count in histogram.items()))
+        self._fail(pod, f"0/{total} nodes are available: {text}.", preemption, rows)
+        return None
+
+    def _node_reasons(self, node: SimNode, template: PodTemplate, volumes_ok: bool) -> list[str]:
+        """Why the filters reject `node`: the first static filter's reason, else each resource it lacks, else
+        the volumes; empty when it fits."""
+        static = self._static_reason(node, template)
+        if static is not None:
+            return [static]
+        reasons = []
+        if len(node.pods) + 1 > node.max_pods:
+            reasons.append("Too many pods")
+        if node.alloc_cpu + template.cpu_milli > node.cpu_milli:
+            reasons.append("Insufficient cpu")
+        if node.alloc_memory + template.memory_mi > node.memory_mi:
+            reasons.append("Insufficient memory")
+        if not reasons and not volumes_ok:
+            reasons.append(VOLUME_REASON)
+        return reasons
 
     # -- the decision, for the panel ---------------------------------------------------
 
@@ -552,7 +628,12 @@ class Scheduler:
             rows = [{"verdict": blocked, "count": total, "nodes": []}]
             self._fail(pod, f"0/{total} nodes are available: {blocked}.", Counter({"unresolvable": total}), rows, True)
             return
-        best = self._pick(pod)
+        if pod.required_node is not None:
+            best = self._pick_pinned(pod)
+            if best is None:
+                return
+        else:
+            best = self._pick(pod)
         if best is None:
             rows = []
             if total:
@@ -631,7 +712,6 @@ class Scheduler:
 
     def _filter(self, pod: SimPod) -> tuple[list[SimNode], Counter[str]]:
         template = pod.template
-        cpu, memory = template.cpu_milli, template.memory_mi
         volumes_ok = self.engine.storage.volumes_fit(pod)
         nodes = list(self.engine.nodes.values())
         total = len(nodes)
@@ -643,24 +723,9 @@ class Scheduler:
         while processed < total and len(feasible) < wanted:
             node = nodes[(start + processed) % total]
             processed += 1
-            static = self._static_reason(node, template)
-            if static is not None:
-                reasons[static] += 1
-                continue
-            short = False
-            if len(node.pods) + 1 > node.max_pods:
-                reasons["Too many pods"] += 1
-                short = True
-            if node.alloc_cpu + cpu > node.cpu_milli:
-                reasons["Insufficient cpu"] += 1
-                short = True
-            if node.alloc_memory + memory > node.memory_mi:
-                reasons["Insufficient memory"] += 1
-                short = True
-            if short:
-                continue
-            if not volumes_ok:
-                reasons["node(s) didn't find available persistent volumes to bind"] += 1
+            rejected = self._node_reasons(node, template, volumes_ok)
+            if rejected:
+                reasons.update(rejected)
                 continue
             feasible.append(node)
         self._next_start = (start + processed) % total if total else 0

@@ -340,6 +340,8 @@ class SimPod(Tracked):
     deletion_cost: int = 0  # the controller.kubernetes.io/pod-deletion-cost annotation
     labels: dict[str, str] = field(default_factory=dict)  # what Services select it by
     decision: dict[str, Any] | None = None  # the scheduler's last decision about it, while it is among the latest
+    # The one node its required node affinity names (a DaemonSet's pod: matchFields metadata.name), if any.
+    required_node: str | None = None
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
         {
@@ -351,6 +353,7 @@ class SimPod(Tracked):
             "ready_since",
             "deletion_cost",
             "labels",
+            "required_node",
             "_sink",
         }
     )

@@ -249,15 +249,14 @@ class AddWatcher:
 
     def __init__(self, engine: Engine):
         self.violations: list[str] = []
-        add, add_bound = engine.add_pod, engine.add_bound_pod
+        add = engine.add_pod
 
-        def checked(pod, *rest):
+        def checked(pod):
             if pod.id in engine.pods:
                 self.violations.append(f"{pod.id} made while {engine.pods[pod.id].uid} still exists")
-            (add_bound if rest else add)(pod, *rest)
+            add(pod)
 
         engine.add_pod = checked  # type: ignore[method-assign]
-        engine.add_bound_pod = checked  # type: ignore[method-assign]
 
 
 def check_set_invariants(engine: Engine) -> None:
@@ -265,6 +264,7 @@ def check_set_invariants(engine: Engine) -> None:
     for pod in engine.pods.values():
         if pod.owner == "DaemonSet/agent" and pod.node is not None:
             daemons[pod.node] = daemons.get(pod.node, 0) + 1
+            assert pod.node == pod.required_node, f"{pod.id} runs on {pod.node}, not the node it names"
     assert all(count <= 1 for count in daemons.values()), f"two daemon pods on a node: {daemons}"
     if not engine.control.active("controller-manager"):
         return  # the EndpointSlice controller is down: its slices keep what they last said

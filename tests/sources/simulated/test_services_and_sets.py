@@ -233,3 +233,98 @@ def test_daemonset_rollout_replaces_one_node_at_a_time_and_never_evicts_from_a_d
     assert on_two[0].status == "Running"
     assert on_two[0].health is Health.WARNING
     assert not events(changes, "TaintManagerEviction", on_two[0].id)
+
+
+DAEMON_CLUSTER = """
+cluster:
+  controlPlane:
+    - {name: cp-1}
+  nodes:
+    - {name: worker-1, cpu: 2000m}
+    - {name: worker-2, cpu: 2000m}
+    - {name: worker-3, cpu: 2000m}
+"""
+
+
+def test_the_scheduler_binds_a_daemon_pod_to_the_node_its_affinity_names_without_scoring():
+    """Since v1.12 the DaemonSet controller pins a pod to its node with a required node affinity on
+    metadata.name (pkg/controller/daemon/util/daemonset_util.go) and the default scheduler binds it:
+    NodeAffinity's PreFilter leaves that node alone, and one feasible node is taken without scoring
+    (pkg/scheduler/schedule_one.go, schedulePod)."""
+    engine = make_engine(
+        """
+    workloads:
+      - {kind: DaemonSet, namespace: kube-system, name: agent, image: "agent:1", cpu: 100m, memory: 64Mi}
+    """,
+        cluster=DAEMON_CLUSTER,
+    )
+    changes = engine.run_until(5)
+    daemons = {p.parent: p for p in engine.state().of_kind("pod") if p.detail["owner"] == "DaemonSet/agent"}
+    # The control plane's taint is not tolerated: no daemon there.
+    assert set(daemons) == {"node/worker-1", "node/worker-2", "node/worker-3"}
+    pod = daemons["node/worker-2"]
+    (scheduled,) = events(changes, "Scheduled", pod.id)
+    assert scheduled.message == f"Successfully assigned kube-system/{pod.name} to worker-2"
+    decision = pod.detail["scheduling"]
+    assert decision["scores"] == []
+    verdicts = {row["nodes"][0]: row["verdict"] for row in decision["filters"]}
+    assert verdicts == {
+        "worker-2": "fits",
+        "cp-1": "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+        "worker-1": "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+        "worker-3": "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "absent"),
+    [
+        ("v1.30", "3 node is filtered out by the prefilter result"),
+        ("v1.34", "3 node(s) didn't satisfy plugin(s) [NodeAffinity]"),
+    ],
+)
+def test_a_daemon_pod_its_node_cannot_hold_waits_pending_in_the_releases_words(version, absent):
+    """The nodes NodeAffinity's PreFilterResult leaves out: "node is filtered out by the prefilter result"
+    (kubernetes PR #119779, v1.28 to v1.30), "node(s) didn't satisfy plugin(s) [NodeAffinity]" from v1.31
+    (PR #126022, schedule_one.go SetAbsentNodesStatus); preemption cannot help on them."""
+    engine = make_engine(
+        f"""
+    kubernetesVersion: {version}
+    workloads:
+      - {{kind: Deployment, namespace: default, name: hog, replicas: 1, image: "hog:1", cpu: 1950m, memory: 64Mi}}
+      - {{kind: DaemonSet, namespace: kube-system, name: agent, image: "agent:1", cpu: 100m, memory: 64Mi, at: 5}}
+    """,
+        cluster=DAEMON_CLUSTER,
+    )
+    changes = engine.run_until(10)
+    hog = next(p for p in engine.state().of_kind("pod") if p.name.startswith("hog-"))
+    stuck = [p for p in engine.state().of_kind("pod") if p.detail["owner"] == "DaemonSet/agent" and p.parent is None]
+    assert len(stuck) == 1
+    (failed, *_) = events(changes, "FailedScheduling", stuck[0].id)
+    prefix = "no new claims to deallocate, " if version >= "v1.34" else ""
+    assert failed.message == (
+        f"0/4 nodes are available: 1 Insufficient cpu, {absent}. {prefix}preemption: 0/4 nodes are available: "
+        "1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling."
+    )
+    assert hog.parent is not None
+    assert stuck[0].status == "Pending"
+
+
+def test_while_the_scheduler_is_down_a_new_daemon_pod_waits_and_it_binds_on_the_schedulers_return():
+    engine = make_engine(
+        """
+    workloads:
+      - {kind: DaemonSet, namespace: kube-system, name: agent, image: "agent:1", cpu: 100m, memory: 64Mi}
+    timeline:
+      - {at: 10, action: stop, component: scheduler/cp-1}
+      - {at: 20, action: set-image, daemonset: kube-system/agent, image: "agent:2"}
+      - {at: 90, action: start, component: scheduler/cp-1}
+    """,
+        cluster=DAEMON_CLUSTER,
+    )
+    engine.run_until(80)
+    waiting = [p for p in engine.state().of_kind("pod") if p.detail["owner"] == "DaemonSet/agent" and p.parent is None]
+    assert len(waiting) == 1  # the rollout replaced one pod, and nobody binds its successor
+    assert waiting[0].status == "Pending"
+    changes = engine.run_until(130)
+    assert events(changes, "Scheduled", waiting[0].id)

@@ -99,8 +99,9 @@ class SetControllers(WorkQueue):
             return
         if owner[0] == "daemonset":
             ds = self.daemonsets.get(owner[1])
-            if ds is not None and pod.node is not None and ds.pods.get(pod.node) == pod.id:
-                del ds.pods[pod.node]
+            node = pod.required_node or pod.node
+            if ds is not None and node is not None and ds.pods.get(node) == pod.id:
+                del ds.pods[node]
                 ds.touch()
         self.request(*owner)
 
@@ -164,8 +165,10 @@ class SetControllers(WorkQueue):
         pod.labels = dict(ds.template.labels)
         ds.pods[node.name] = pod.id
         engine.event(pod.id, "SuccessfulCreate", f"Created pod: {name}")
-        # Bound to its node from the start (the node affinity the controller sets leaves the scheduler no choice).
-        engine.add_bound_pod(pod, node)
+        # Since v1.12 the default scheduler places daemon pods: the controller only pins the pod to its node
+        # with a required node affinity on the node's name (daemonset_util.go, ReplaceDaemonSetPodNodeNameNodeAffinity).
+        pod.required_node = node.name
+        engine.add_pod(pod)
 
     def _roll_daemonset(self, ds: SimDaemonSet, eligible: set[str]) -> None:
         """RollingUpdate, maxUnavailable 1: replace one old pod at a time, the unavailable ones first."""
