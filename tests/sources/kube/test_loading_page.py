@@ -77,11 +77,17 @@ def test_while_the_pods_list_the_page_shows_progress_then_the_cluster(cluster, t
         objects = int(text.split("listed, ")[1].split(" objects")[0])
         assert objects >= 3 + 3 + 3  # at least the nodes, their Leases and the volumes
         assert page.locator(f'[id="{POD}"]').count() == 0
+        # The wall screen's kiosk page says so too: nobody there would reload it.
+        kiosk = page.context.new_page()
+        kiosk.goto(f"{explorer.web.url}/?kiosk=1")
+        assert f"{ALL - 1} of {ALL} collections listed" in kiosk.locator("#loading").inner_text()
 
         cluster.release("pods")
         # The picture arrives in the open page, and the progress goes away.
         page.wait_for_selector(f'[id="{POD}"]', timeout=30_000)
         page.wait_for_selector("#loading", state="hidden", timeout=10_000)
+        kiosk.wait_for_selector(f'[id="{POD}"]', timeout=30_000)
+        kiosk.wait_for_selector("#loading", state="hidden", timeout=10_000)
         assert page.locator('[id="node/kind-control-plane"]').count() == 1
         # The page holds the whole picture, not just a redrawn diagram: its health counts are the server's.
         with urllib.request.urlopen(f"{explorer.web.url}/api/state.json", timeout=10) as response:
