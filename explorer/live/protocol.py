@@ -28,6 +28,7 @@ __all__ = [
     "GROUP",
     "HEARTBEAT_INTERVAL",
     "STALE_AFTER",
+    "SWITCH_CONTEXT_TIMEOUT",
     "Operation",
     "batch_message",
     "command_payload",
@@ -52,6 +53,8 @@ STALE_AFTER = 3.5
 # How long a web worker waits for the hub to answer a command; the hub drops
 # requests older than this, so a click never takes effect after its error was shown.
 COMMAND_TIMEOUT = 5.0
+# A context switch answers once the new cluster's first lists are in: seconds for a big cluster.
+SWITCH_CONTEXT_TIMEOUT = 120.0
 
 # What a web worker may ask the hub to do.
 Operation = Literal["command", "switch-context"]

@@ -35,6 +35,7 @@ from explorer.live.protocol import (
     GROUP,
     HEARTBEAT_INTERVAL,
     STALE_AFTER,
+    SWITCH_CONTEXT_TIMEOUT,
     Operation,
     batch_message,
     command_request,
@@ -366,12 +367,14 @@ class ScaledOutRuntime:
         request_id = uuid.uuid4().hex
         waiting: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.fanout.replies[request_id] = waiting
-        request = command_request(op, payload, self.fanout.channel, request_id, time.time() + COMMAND_TIMEOUT)
+        # A command answers at once; a context switch once the other cluster's first lists are read.
+        timeout = SWITCH_CONTEXT_TIMEOUT if op == "switch-context" else COMMAND_TIMEOUT
+        request = command_request(op, payload, self.fanout.channel, request_id, time.time() + timeout)
         try:
             await self.layer.send(COMMAND_CHANNEL, request)
-            reply = await asyncio.wait_for(waiting, COMMAND_TIMEOUT)
+            reply = await asyncio.wait_for(waiting, timeout)
         except TimeoutError:
-            raise HubUnavailable(f"the hub did not answer within {COMMAND_TIMEOUT:.0f} s; is it running?") from None
+            raise HubUnavailable(f"the hub did not answer within {timeout:.0f} s; is it running?") from None
         except Exception as error:  # the layer's transport (Redis) failed
             raise HubUnavailable(f"the channel layer is unreachable, so the hub cannot be asked: {error}") from None
         finally:

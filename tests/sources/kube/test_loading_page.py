@@ -101,3 +101,41 @@ def test_while_the_pods_list_the_page_shows_progress_then_the_cluster(cluster, t
     finally:
         cluster.release("pods")
         explorer.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mode", ["embedded", "scaled-out"])
+def test_a_context_switch_slower_than_a_command_says_it_is_reading_and_then_shows_that_cluster(
+    cluster, tmp_path, page, mode
+):
+    """Another context's first lists may take longer than a command's 5 s: scaled out, the web worker used
+    to give up with "the hub did not answer"; now it waits for them, and the picker says what is going on."""
+    from tests.sources.kube.apiserver import load
+    from tests.sources.kube.test_page import _merge
+
+    other = FakeApiServer()
+    other.seed("nodes", load("nodes/nodelist-k3d-k3s-v1.24-arm64.json"))
+    other.seed("pods", load("pods/podlist-kube-system-k3s-v1.24.json"))
+    kind = cluster.kubeconfig(tmp_path / "a", contexts=("kind",)).read_text()
+    k3s = other.kubeconfig(tmp_path / "b", contexts=("k3s",)).read_text()
+    (tmp_path / "config").write_text(_merge(kind, k3s))
+    explorer = Explorer(mode, tmp_path / "config")
+    try:
+        page.goto(f"{explorer.web.url}/")
+        page.wait_for_selector('[id="node/kind-control-plane"]')
+        other.hold("pods")
+        page.select_option("#kube-context", "k3s")
+        switching = page.locator("#context-picker .switching")
+        switching.wait_for(state="visible", timeout=5_000)
+        assert switching.inner_text() == "Reading that cluster's lists…"
+        assert page.locator("#kube-context").is_disabled()  # no second switch while the first is on its way
+        page.wait_for_timeout(6_000)  # longer than a command may take
+        assert page.locator("#context-error").inner_text() == ""
+        other.release("pods")
+        page.wait_for_selector('[id="node/k3d-mycluster-server-0"]', timeout=30_000)
+        assert page.locator('[id="node/kind-control-plane"]').count() == 0
+        assert page.locator("#kube-context").input_value() == "k3s"
+    finally:
+        other.release("pods")
+        explorer.stop()
+        other.stop()
