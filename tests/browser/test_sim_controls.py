@@ -46,3 +46,24 @@ def test_a_speed_picked_the_moment_the_controls_are_redrawn_is_not_lost(server, 
     )
     expect(page.locator("#sim-controls")).to_have_attribute("data-speed", "100.0")
     assert server.sim({"action": "resume"})["speed"] == 100.0
+
+
+def test_a_teacher_starts_a_scenario_at_an_older_release_and_goes_back(server, page):
+    """The release picker: node-failure at v1.31 has kubelets of v1.31 and the 40 s grace period."""
+    page.goto(server.url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(page.locator("#sim-version")).to_have_value("")  # the scenario's own, by default
+    expect(page.locator("#sim-version-shown")).to_have_text("v1.34")
+    page.select_option("#sim-scenario", "node-failure")
+    page.select_option("#sim-version", "v1.31")
+    page.click("#scenario-load")
+    expect(page.locator("#sim-version-shown")).to_have_text("v1.31")
+    expect(page.locator("#sim-version")).to_have_value("v1.31")
+    kubelets = {c["detail"]["version"] for c in server.state()["components"] if c["kind"] == "kubelet"}
+    assert kubelets == {"v1.31.0"}
+    page.select_option("#sim-scenario", "steady-state")
+    page.select_option("#sim-version", "")
+    page.click("#scenario-load")
+    expect(page.locator("#sim-version-shown")).to_have_text("v1.34")
+    kubelets = {c["detail"]["version"] for c in server.state()["components"] if c["kind"] == "kubelet"}
+    assert kubelets == {"v1.34.0"}

@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from explorer.sources.base import CommandError
+from explorer.sources.simulated.scenarios import parse_version
 
 if TYPE_CHECKING:
     from explorer.sources.simulated.engine import Engine
@@ -88,6 +89,14 @@ def _name(payload: dict[str, Any], field: str, action: str) -> str:
     return value
 
 
+def _version(value: Any) -> str:
+    try:
+        parse_version(value)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    return str(value)
+
+
 def _whole(payload: dict[str, Any], field: str) -> int:
     value = payload.get(field)
     # bool is an int subclass: true is not 1 replica.
@@ -118,6 +127,10 @@ def check_command(payload: Any, engine: Engine) -> dict[str, Any]:
         command.update(statefulset=_name(payload, "statefulset", action), replicas=_whole(payload, "replicas"))
     elif action == "scale":
         command.update(_check_scale(payload, engine))
+    elif action == "scenario" and "version" in payload:
+        # Played at another release; "" goes back to the scenario's own (without the key: as it was).
+        command["name"] = _name(payload, "name", action)
+        command["version"] = "" if payload["version"] == "" else _version(payload["version"])
     else:
         for field in ACTION_FIELDS[action]:
             command[field] = _name(payload, field, action)

@@ -20,7 +20,7 @@ from explorer.model import Change, ClusterState, diff_states
 from explorer.sources.base import CommandError, Outbox, Source, SourceError, SourceOptions
 from explorer.sources.simulated.commands import MAX_SPEED, MIN_SPEED, check_command, check_speed, max_replicas
 from explorer.sources.simulated.engine import STEP_HORIZON, Engine
-from explorer.sources.simulated.scenarios import SCENARIOS, ScenarioError, get_scenario
+from explorer.sources.simulated.scenarios import KUBERNETES_VERSIONS, SCENARIOS, ScenarioError, get_scenario
 
 __all__ = ["CHUNK", "MAX_SPEED", "MIN_SPEED", "SLICE_SECONDS", "SimulatedSource"]
 
@@ -148,6 +148,10 @@ class SimulatedSource(Source):
             "scenario": self._scenario_name,
             "seed": self._seed,
             "scenarios": list(SCENARIOS),
+            # The release it plays at ("v1.34"), whether the scenario's own or one picked, and the choices.
+            "version": "v{}.{}".format(*self.engine.version[:2]),
+            "version_picked": self._version or "",
+            "versions": list(KUBERNETES_VERSIONS),
             "actions": self.engine.actions(),
             "description": self.engine.scenario.description,
             "max_replicas": max_replicas(self.engine),
@@ -159,7 +163,7 @@ class SimulatedSource(Source):
         command = check_command(payload, self.engine)
         action = command["action"]
         if action in {"reset", "scenario"}:
-            await self._replace_engine(command.get("name", self._scenario_name))
+            await self._replace_engine(command.get("name", self._scenario_name), command.get("version"))
         elif action == "step":
             await self._step()
         else:
@@ -194,9 +198,12 @@ class SimulatedSource(Source):
                     return
             await asyncio.sleep(0)
 
-    async def _replace_engine(self, name: str) -> None:
+    async def _replace_engine(self, name: str, version: str | None = None) -> None:
+        """Start scenario `name` afresh: at `version` if given, which later resets keep; "" the scenario's
+        own release; None the release picked before, if any."""
+        version = self._version if version is None else (version or None)
         try:
-            scenario = get_scenario(name, self._nodes, self._version)
+            scenario = get_scenario(name, self._nodes, version)
         except ScenarioError as error:
             raise CommandError(str(error)) from None
         async with self._lock:
@@ -207,5 +214,6 @@ class SimulatedSource(Source):
             changes = await asyncio.to_thread(lambda: list(diff_states(old_state, new_state, engine.timestamp())))
             self.engine = engine
             self._scenario_name = name
+            self._version = version
             self._emit(changes)
             self._reanchor()

@@ -94,3 +94,27 @@ async def test_a_declared_release_holds_for_every_scenario_the_page_switches_to(
     assert build_source("sim", scenario="node-failure").engine.version == (1, 34, 0)
     with pytest.raises(SourceError, match=r"kubernetesVersion is a release from v1\.25"):
         build_source("sim", scenario="node-failure", kubernetes_version="v1.99")
+
+
+async def test_the_page_can_start_a_scenario_at_another_release_which_a_reset_keeps():
+    source = SimulatedSource(scenario="steady-state")
+    assert source.status()["version"] == "v1.34"
+    assert source.status()["version_picked"] == ""
+    assert source.status()["versions"][0] == "v1.36"
+    status = await source.command({"action": "scenario", "name": "node-failure", "version": "v1.31"})
+    assert (status["scenario"], status["version"], status["version_picked"]) == ("node-failure", "v1.31", "v1.31")
+    assert source.engine.version == (1, 31, 0)
+    await source.command({"action": "reset"})
+    assert source.engine.version == (1, 31, 0)
+    # Without a version the release picked holds; "" goes back to the scenario's own.
+    await source.command({"action": "scenario", "name": "scale-up"})
+    assert source.engine.version == (1, 31, 0)
+    await source.command({"action": "scenario", "name": "scale-up", "version": ""})
+    assert source.engine.version == (1, 34, 0)
+    assert source.status()["version_picked"] == ""
+    # A bad one is refused by name and changes nothing.
+    with pytest.raises(CommandError, match=r"kubernetesVersion is a release from v1\.25 to v1\.36"):
+        await source.command({"action": "scenario", "name": "node-failure", "version": "v1.99"})
+    with pytest.raises(CommandError, match=r"kubernetesVersion is a release"):
+        await source.command({"action": "scenario", "name": "node-failure", "version": 131})
+    assert source.status()["scenario"] == "scale-up"

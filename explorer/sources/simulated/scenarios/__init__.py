@@ -19,6 +19,7 @@ import yaml
 __all__ = [
     "ACTIONS",
     "DEFAULT_KUBERNETES_VERSION",
+    "KUBERNETES_VERSIONS",
     "SCENARIOS",
     "Scenario",
     "ScenarioError",
@@ -54,6 +55,8 @@ WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Pod")
 DEFAULT_KUBERNETES_VERSION = "v1.34"
 # The releases whose behaviour the simulator knows: older ones are refused rather than shown wrongly.
 OLDEST_MINOR, NEWEST_MINOR = 25, 36
+# The releases a scenario may declare, newest first (the page's picker offers them).
+KUBERNETES_VERSIONS = tuple(f"v1.{minor}" for minor in range(NEWEST_MINOR, OLDEST_MINOR - 1, -1))
 _VERSION = re.compile(r"^v?1\.(\d{1,3})(?:\.(\d{1,3}))?$")
 
 
