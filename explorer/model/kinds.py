@@ -159,7 +159,7 @@ KINDS: dict[str, Kind] = {
             {"shape": "box", "rounded": "true", "penwidth": "2.5"},
             home="node",
             api_name="Node",
-            detail=("role", "conditions", "capacity", "taints", "labels", "unschedulable"),
+            detail=("role", "conditions", "capacity", "taints", "labels", "unschedulable", "podCIDR"),
         ),
         _k(
             "kubelet",
@@ -202,7 +202,7 @@ KINDS: dict[str, Kind] = {
             home="node",
             title="name",
             api_name="Pod",
-            detail=("phase", "owner", "node", "images", "claims", "ready", "restarts", "scheduling"),
+            detail=("phase", "owner", "node", "images", "claims", "ready", "restarts", "ip", "scheduling"),
         ),
         _k(
             "registry",

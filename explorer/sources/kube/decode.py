@@ -77,6 +77,7 @@ class _Taint(TypedDict, total=False):
 class _NodeSpec(TypedDict, total=False):
     taints: list[_Taint] | None
     unschedulable: bool | None
+    podCIDR: str | None
 
 
 class _NodeInfo(TypedDict, total=False):
@@ -276,6 +277,7 @@ class _TargetRef(TypedDict, total=False):
 
 
 class _Endpoint(TypedDict, total=False):
+    addresses: list[str] | None
     conditions: _EndpointConditions | None
     nodeName: str | None
     targetRef: _TargetRef | None

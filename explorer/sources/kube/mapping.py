@@ -115,6 +115,7 @@ def slim_node(node: dict[str, Any]) -> dict[str, Any]:
         "spec": {
             "taints": (node.get("spec") or {}).get("taints") or [],
             "unschedulable": bool((node.get("spec") or {}).get("unschedulable")),
+            "podCIDR": (node.get("spec") or {}).get("podCIDR") or "",
         },
         "status": {
             "conditions": status.get("conditions") or [],
@@ -183,6 +184,7 @@ def map_node(node: dict[str, Any]) -> Component:
             ],
             "labels": dict(_meta(node).get("labels") or {}),
             "unschedulable": bool(spec.get("unschedulable")),
+            "podCIDR": spec.get("podCIDR") or "",
             "kubeletVersion": info.get("kubeletVersion", ""),
             "osImage": info.get("osImage", ""),
             "architecture": info.get("architecture", ""),
@@ -383,7 +385,7 @@ def map_pod(pod: dict[str, Any]) -> Component:
             ],
             "ready": pod_ready_text(sum(1 for c in statuses if c.get("ready")), len(spec.get("containers") or [])),
             "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
-            "ip": status.get("podIP", ""),
+            "ip": status.get("podIP") or "",
             # The kube-scheduler's FailedScheduling message, parsed into the panel's decision table.
             "scheduling": parse_failed_scheduling(scheduled.get("message") or "")
             if scheduled.get("reason") == "Unschedulable"
@@ -569,6 +571,8 @@ def _endpoint(e: dict[str, Any]) -> dict[str, Any]:
     node = e.get("nodeName") or (e.get("topology") or _EMPTY).get(HOSTNAME_LABEL) or ""
     return {
         "pod": (target.get("name") or "") if target.get("kind") == "Pod" else "",
+        # At most a few: an endpoint's addresses are one IP per family (the API allows up to 100).
+        "addresses": [str(a) for a in (e.get("addresses") or ())[:ENDPOINT_ADDRESSES]],
         "node": node,
         "ready": ready,
         "serving": ready if serving is None else serving,
@@ -577,6 +581,7 @@ def _endpoint(e: dict[str, Any]) -> dict[str, Any]:
 
 
 _EMPTY: dict[str, Any] = {}
+ENDPOINT_ADDRESSES = 4
 
 
 def map_endpointslice(endpoint_slice: dict[str, Any]) -> Component:

@@ -23,6 +23,7 @@ from explorer.model.ids import component_id
 from explorer.model.images import registry_of
 from explorer.model.timestamps import iso_timestamp
 from explorer.sources.base import CommandError
+from explorer.sources.simulated.addresses import HostLocal, node_pod_cidr
 from explorer.sources.simulated.control_plane import ControlPlane
 from explorer.sources.simulated.controllers.network import NetworkControllers
 from explorer.sources.simulated.controllers.node_lifecycle import (
@@ -92,6 +93,8 @@ class Engine:
         self._events: list[Event] = []
         self._dirty: dict[str, Tracked | None] = {}
         self.nodes: dict[str, SimNode] = {}
+        self.ipam: dict[str, HostLocal] = {}  # each node's CNI address pool
+        self._node_count = 0
         self.pods: dict[str, SimPod] = {}
         self.storage_classes: dict[str, SimStorageClass] = {}
         self.volumes: dict[str, SimVolume] = {}
@@ -271,6 +274,8 @@ class Engine:
         pod.generation += 1
         if pod.node is not None:
             node = self.nodes[pod.node]
+            if pod.ip:
+                self.ipam[pod.node].free(pod.ip)
             node.pods.pop(pod.id, None)
             node.alloc_cpu -= pod.template.cpu_milli
             node.alloc_memory -= pod.template.memory_mi
@@ -311,6 +316,7 @@ class Engine:
     def _build(self, data: dict[str, Any]) -> None:
         cluster = data["cluster"]
         self.cluster_name = str(cluster.get("name", "sim"))
+        self._node_count = len(cluster.get("controlPlane") or []) + len(cluster.get("nodes") or [])
         for spec in cluster.get("controlPlane") or []:
             node = self._add_node(spec, "control-plane")
             node.taints.append({"key": CONTROL_PLANE_TAINT, "effect": "NoSchedule"})
@@ -374,9 +380,16 @@ class Engine:
             [_taint(t) for t in spec.get("taints") or []],
             bool(spec.get("unschedulable", False)),
             kubelet_version="v{}.{}.{}".format(*self.version),
+            pod_cidr=node_pod_cidr(len(self.nodes), self._node_count),
         )
         self.nodes[node.name] = node
+        self.ipam[node.name] = HostLocal(node.pod_cidr)
         return node
+
+    def assign_ip(self, pod: SimPod) -> None:
+        """The CNI's ADD for the pod's sandbox on its node: an address from the node's /24."""
+        if not pod.ip and pod.node is not None:
+            pod.ip = self.ipam[pod.node].take()
 
     def template_of(self, spec: dict[str, Any]) -> PodTemplate:
         tolerations = tuple(

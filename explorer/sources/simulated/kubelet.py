@@ -156,6 +156,8 @@ class Kubelet:
             self.engine.after(API_RETRY, self.sync_pod, pod_id, generation)
             return
         pod.status = "ContainerCreating"
+        # The sandbox first: the CNI gives it an address before any image is pulled.
+        self.engine.assign_ip(pod)
         self._pull(pod)
 
     def _pull(self, pod: SimPod) -> None:

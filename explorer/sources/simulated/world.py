@@ -109,6 +109,7 @@ class SimNode(Tracked):
     kubelet_version: str = "v1.31.2"
     runtime_version: str = "containerd://1.7.22"
     proxy_up: bool = True  # ground truth: is kube-proxy running (a teacher may stop it alone)
+    pod_cidr: str = ""  # spec.podCIDR: the /24 its pods' addresses come from
     rules_stale_since: str | None = None  # when Services or endpoints moved on without this node's rules
     # Bookkeeping no diagram shows: the Lease, the pulled images, what is bound here.
     lease_renewed: float = 0.0
@@ -156,6 +157,7 @@ class SimNode(Tracked):
                 "taints": [dict(t) for t in self.taints],
                 "labels": dict(self.labels),
                 "unschedulable": self.unschedulable,
+                "podCIDR": self.pod_cidr,
                 "why": "" if ready else f"{self.ready_reason}: {self.ready_message}",
             },
         )
@@ -342,6 +344,7 @@ class SimPod(Tracked):
     decision: dict[str, Any] | None = None  # the scheduler's last decision about it, while it is among the latest
     # The one node its required node affinity names (a DaemonSet's pod: matchFields metadata.name), if any.
     required_node: str | None = None
+    ip: str = ""  # status.podIP, from its node's CNI once the kubelet made its sandbox
 
     _untracked: ClassVar[frozenset[str]] = frozenset(
         {
@@ -389,6 +392,7 @@ class SimPod(Tracked):
                     "claims": list(t.claims),
                     "ready": pod_ready_text(int(self.ready), 1),  # one container a pod
                     "restarts": self.restarts,
+                    "ip": self.ip,
                     "requests": {"cpu": f"{t.cpu_milli}m", "memory": f"{t.memory_mi}Mi"},
                     "scheduling": self.decision,
                     "why": self.reason,

@@ -133,6 +133,8 @@ def test_a_slice_counts_its_endpoints_by_node_and_its_service_adds_them_up(index
     )
     # The node comes from the older `topology` field this capture has.
     assert dns_slice.detail["byNode"] == {"kind-control-plane": {"ready": 1, "notReady": 0}}
+    # The capture's address: a CoreDNS pod's IP in the control-plane node's 10.244.0.0/24.
+    assert [e["addresses"] for e in dns_slice.detail["endpoints"]] == [["10.244.0.3"]]
     dns = index.components["service/kube-system/kube-dns"]
     assert (dns.status, dns.health, dns.detail["endpoints"]) == ("Active", Health.OK, {"ready": 1, "notReady": 0})
     assert dns.detail["ports"] == [{"name": "http", "protocol": "TCP", "port": 4001, "targetPort": "http"}]

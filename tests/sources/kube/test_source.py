@@ -103,6 +103,9 @@ async def test_the_first_list_shows_control_plane_nodes_agents_pods_volumes_and_
     assert state.components["scheduler/kind-control-plane"].status == "Leader"
     assert state.components["node/kind-worker"].health is Health.ERROR
     assert state.cluster == "test"
+    # Where pods' addresses come from, and a pod's own: the nodes' spec.podCIDR and status.podIP.
+    assert state.components["node/kind-control-plane"].detail["podCIDR"] == "10.244.0.0/24"
+    assert state.components["pod/kube-system/coredns-558bd4d5db-gv559"].detail["ip"] == "10.244.0.4"
 
 
 async def test_the_existing_events_open_the_timeline(started):

@@ -328,3 +328,42 @@ def test_while_the_scheduler_is_down_a_new_daemon_pod_waits_and_it_binds_on_the_
     assert waiting[0].status == "Pending"
     changes = engine.run_until(130)
     assert events(changes, "Scheduled", waiting[0].id)
+
+
+def test_pods_get_addresses_from_their_nodes_pod_cidr_and_endpoints_carry_them():
+    """nodeipam's range allocator gives each node the next /24 (10.244.0.0/16 up to 256 nodes); host-local
+    gives a pod the next free address of it, from .2 (.1 is the bridge), round-robin; an EndpointSlice
+    endpoint's addresses are its pod's IP (pkg/controller/endpointslice, podToEndpoint)."""
+    engine = Engine(get_scenario("service-node-failure"), seed=3)
+    engine.run_until(60)
+    state = engine.state()
+    cidrs = {n.name: n.detail["podCIDR"] for n in state.of_kind("node")}
+    assert cidrs["cp-1"] == "10.244.0.0/24"
+    assert len(set(cidrs.values())) == len(cidrs)
+    running = [p for p in state.of_kind("pod") if p.status == "Running"]
+    assert running
+    for pod in running:
+        node = pod.parent.removeprefix("node/")
+        assert pod.detail["ip"].startswith(cidrs[node].removesuffix("0/24"))
+        assert int(pod.detail["ip"].rsplit(".", 1)[1]) >= 2
+    assert len({p.detail["ip"] for p in running}) == len(running)
+    ips = {p.name: p.detail["ip"] for p in running}
+    slices = [c for c in state.of_kind("endpointslice") if c.detail["service"] == "web"]
+    endpoints = [e for s in slices for e in s.detail["endpoints"]]
+    assert endpoints
+    assert all(e["addresses"] == [ips[e["pod"]]] for e in endpoints)
+
+
+def test_host_local_hands_out_round_robin_and_a_big_cluster_gets_a_bigger_range():
+    from explorer.sources.simulated.addresses import HostLocal, node_pod_cidr
+
+    pool = HostLocal("10.244.3.0/24")
+    first, second = pool.take(), pool.take()
+    assert (first, second) == ("10.244.3.2", "10.244.3.3")
+    pool.free(first)
+    assert pool.take() == "10.244.3.4"  # a freed address is not given again at once
+    assert node_pod_cidr(255, 256) == "10.244.255.0/24"
+    assert node_pod_cidr(300, 1000) == "10.1.44.0/24"
+    full = HostLocal("10.244.9.0/24")
+    assert len({full.take() for _ in range(253)}) == 253
+    assert full.take() == ""  # all of .2 to .254 in use

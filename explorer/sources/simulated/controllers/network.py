@@ -148,6 +148,7 @@ class NetworkControllers:
         ready = pod.ready and not pod.deleting and node.ready == "True"
         return {
             "pod": pod.name,
+            "addresses": [pod.ip] if pod.ip else [],
             "node": pod.node,
             "ready": ready,
             "serving": pod.ready and node.ready == "True",
