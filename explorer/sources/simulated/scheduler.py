@@ -544,7 +544,7 @@ class Scheduler:
         """
         candidates = []
         if scores is not None and chosen is not None and chosen.size:
-            order = np.argsort(-total_score, kind="stable")
+            order = np.argsort(-total_score, kind="stable")[: TOP_CANDIDATES + 1]
             top = [pick, *(int(i) for i in order if i != pick)][:TOP_CANDIDATES]
             candidates = [
                 {
