@@ -115,13 +115,20 @@ def _group_context(state: ClusterState, group_id: str) -> dict[str, Any]:
     }
 
 
+# A slice holds at most 100 endpoints (maxEndpointsPerSlice); a recording may claim more.
+MAX_ENDPOINT_ROWS = 100
+
+
 def _panel_context(state: ClusterState, component_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     if component_id.startswith("node-group/"):
         return _group_context(state, component_id)
     c = state.components.get(component_id)
     if c is None:
         return {"missing": component_id}
-    fields = [(key, _field_text(value)) for key, value in sorted(c.detail.items()) if key not in ("why", "scheduling")]
+    # A slice's endpoints read as a table (pod, address, node, ready), not as one long JSON field.
+    endpoints = _endpoint_rows(c.detail.get("endpoints")) if c.kind == "endpointslice" else None
+    hidden = ("why", "scheduling", "endpoints") if endpoints is not None else ("why", "scheduling")
+    fields = [(key, _field_text(value)) for key, value in sorted(c.detail.items()) if key not in hidden]
     parent = state.components.get(c.parent) if c.parent else None
     return {
         "component": c,
@@ -129,12 +136,34 @@ def _panel_context(state: ClusterState, component_id: str, events: list[dict[str
         "status": status_text(c.status, c.health),
         "why": c.detail.get("why") or "",
         "scheduling": panel_table(c.detail.get("scheduling")),
+        "endpoints": endpoints,
         "fields": fields,
         "parent": parent,
         "home_view": _home_view(c),
         "home_title": _view_title(_home_view(c)),
         "events": events,
     }
+
+
+def _endpoint_rows(endpoints: Any) -> list[dict[str, Any]] | None:
+    """An EndpointSlice's endpoints for the panel's table; None when the detail is not a list of them."""
+    if not isinstance(endpoints, list):
+        return None
+    rows = []
+    for e in endpoints[:MAX_ENDPOINT_ROWS]:
+        if not isinstance(e, dict):
+            continue
+        addresses = e.get("addresses")
+        rows.append(
+            {
+                "pod": str(e.get("pod") or ""),
+                "addresses": ", ".join(str(a) for a in addresses) if isinstance(addresses, list) else "",
+                "node": str(e.get("node") or ""),
+                "ready": e.get("ready") is True,
+                "terminating": e.get("terminating") is True,
+            }
+        )
+    return rows
 
 
 def _field_text(value: Any) -> str:

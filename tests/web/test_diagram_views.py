@@ -251,3 +251,25 @@ async def test_a_real_pending_pods_panel_shows_its_failed_scheduling_message_as_
     rows = [tr.get_text(" ", strip=True) for tr in why.select("table.filter-verdicts tbody tr")]
     assert rows == ["✖ Insufficient nvidia.com/gpu 1"]
     assert why.select_one("table.plugin-scores") is None
+
+
+@pytest.mark.embedded_only  # a real cluster's slice, handed to the hub as the kube source would
+async def test_an_endpointslice_panel_lists_its_endpoints_with_their_addresses_and_text_stays_text():
+    from explorer.sources.kube.mapping import map_endpointslice
+    from tests.sources.kube.apiserver import load
+
+    raw = load("network/endpointslicelist-kind-kube-dns.json")[1]
+    raw["endpoints"][0]["targetRef"]["name"] = "<b>coredns</b>"
+    raw["endpoints"].append({"addresses": ["10.244.1.9"], "conditions": {"ready": False, "terminating": True}})
+    endpoint_slice = map_endpointslice(raw)
+    runtime = await get_runtime()
+    await runtime.hub.handle([ComponentChange(ChangeType.ADDED, endpoint_slice, "2026-01-01T09:00:00Z")])
+    response = await AsyncClient().get(f"/component/{endpoint_slice.id}/", headers={"HX-Request": "true"})
+    table = soup(response).select_one("#component-panel section.endpoints table.endpoint-table")
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
+    assert rows == [
+        ["<b>coredns</b> 10.244.0.3", "kind-control-plane", "✔"],
+        ["10.244.1.9", "", "✖ terminating"],
+    ]
+    assert table.find("b") is None  # a name is text, never markup
+    assert "endpoints" not in [dt.get_text() for dt in soup(response).select(".fields dt")]
