@@ -29,6 +29,7 @@ A pod that fails waits out the scheduling queue's back-off (1 s doubling to
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import Counter, OrderedDict
@@ -38,6 +39,7 @@ import numpy as np
 
 from explorer.model.scheduling import (
     FITS,
+    GROUP_SAMPLE,
     NOT_CHECKED,
     PER_NODE_LIMIT,
     SCORE_WEIGHTS,
@@ -58,7 +60,15 @@ QUEUE_DELAY = 0.05
 MAX_UNSCHEDULABLE_WAIT = 300.0
 EVENT_FLUSH_DELAY = 1.0
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
-UNRESOLVABLE_PREFIXES = ("node(s) had untolerated", "node(s) were unschedulable", "node(s) didn't match")
+# Verdicts preemption cannot help with (UnschedulableAndUnresolvable): the static filters', and the
+# nodes a PreFilterResult left out.
+UNRESOLVABLE_PREFIXES = (
+    "node(s) had untolerated",
+    "node(s) were unschedulable",
+    "node(s) didn't match",
+    "node(s) didn't satisfy plugin(s)",
+    "node is filtered out",
+)
 # The scheduling queue's back-off for a pod that failed: 1 s, doubling per attempt, at most 10 s
 # (pkg/scheduler/backend/queue/scheduling_queue.go: DefaultPodInitialBackoffDuration, DefaultPodMaxBackoffDuration).
 INITIAL_BACKOFF = 1.0
@@ -130,6 +140,13 @@ RESOURCE_REASONS = {
     )
     for bits in range(8)
 }
+
+
+def preemption_kind(reason: str) -> str:
+    """What preemption can do for a node the filters rejected with `reason` (its first one): "unresolvable"
+    (UnschedulableAndUnresolvable: "Preemption is not helpful"), or "resources" (evicting might make room)."""
+    # Node-local volumes that do not fit are VolumeBinding's UnschedulableAndUnresolvable too.
+    return "unresolvable" if reason.startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reason else "resources"
 
 
 def backoff(attempts: int) -> float:
@@ -439,7 +456,8 @@ class Scheduler:
         if node is not None:
             groups.append((", ".join(reasons) or FITS, 1, [node.name]))
         if others:
-            sample = [n.name for n in self._nodes if n is not node][: PER_NODE_LIMIT if total <= PER_NODE_LIMIT else 5]
+            wanted = PER_NODE_LIMIT if total <= PER_NODE_LIMIT else GROUP_SAMPLE
+            sample = [n.name for n in itertools.islice((n for n in self._nodes if n is not node), wanted)]
             groups.append((absent, others, sample))
         if total <= PER_NODE_LIMIT:
             rows = [{"verdict": v, "count": 1, "nodes": [name]} for v, _, names in groups for name in names]
@@ -449,14 +467,12 @@ class Scheduler:
             self._record(pod, rows, node)
             return node
         histogram = Counter(reasons)
+        preemption = Counter({"unresolvable": others})
         if others:
             histogram[absent] += others
-        preemption: Counter[str] = Counter({"unresolvable": others})
-        if node is not None:
-            unresolvable = reasons[0].startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reasons[0]
-            preemption["unresolvable" if unresolvable else "resources"] += 1
-        text = ", ".join(sorted(f"{count} {reason}" for reason, count in histogram.items()))
-        self._fail(pod, f"0/{total} nodes are available: {text}.", preemption, rows)
+        if reasons:
+            preemption[preemption_kind(reasons[0])] += 1
+        self._fail_filters(pod, total, histogram, preemption, rows)
         return None
 
     def _node_reasons(self, node: SimNode, template: PodTemplate, volumes_ok: bool) -> list[str]:
@@ -639,13 +655,8 @@ class Scheduler:
             if total:
                 self._ensure_arrays()
                 rows = self._filter_rows(pod, self._next_start % total, total, engine.storage.volumes_fit(pod))
-            _, reasons = self._filter(pod)
-            preemption: Counter[str] = Counter()
-            for reason, count in reasons.items():
-                unresolvable = reason.startswith(UNRESOLVABLE_PREFIXES) or "persistent volumes" in reason
-                preemption["unresolvable" if unresolvable else "resources"] += count
-            histogram = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
-            self._fail(pod, f"0/{total} nodes are available: {histogram}.", preemption, rows)
+            _, reasons, preemption = self._filter(pod)
+            self._fail_filters(pod, total, reasons, preemption, rows)
             return
         delay = engine.storage.prebind(pod, best)
         if delay:
@@ -682,6 +693,13 @@ class Scheduler:
         engine.event(pod.id, "Scheduled", f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}")
         engine.kubelet.pod_assigned(pod)
 
+    def _fail_filters(
+        self, pod: SimPod, total: int, reasons: Counter[str], preemption: Counter[str], rows: list[dict[str, Any]]
+    ) -> None:
+        """FailedScheduling from the filters' reasons, as FitError sorts their histogram."""
+        histogram = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+        self._fail(pod, f"0/{total} nodes are available: {histogram}.", preemption, rows)
+
     def _fail(
         self,
         pod: SimPod,
@@ -710,7 +728,9 @@ class Scheduler:
         self.engine.event(pod.id, "FailedScheduling", full, "Warning")
         self._park(pod)
 
-    def _filter(self, pod: SimPod) -> tuple[list[SimNode], Counter[str]]:
+    def _filter(self, pod: SimPod) -> tuple[list[SimNode], Counter[str], Counter[str]]:
+        """The feasible nodes, the filters' reasons counted (a node may lack cpu and memory both), and the
+        rejected nodes counted by what preemption could do for them."""
         template = pod.template
         volumes_ok = self.engine.storage.volumes_fit(pod)
         nodes = list(self.engine.nodes.values())
@@ -718,6 +738,7 @@ class Scheduler:
         wanted = nodes_to_find(total)
         feasible: list[SimNode] = []
         reasons: Counter[str] = Counter()
+        preemption: Counter[str] = Counter()
         start = self._next_start
         processed = 0
         while processed < total and len(feasible) < wanted:
@@ -726,7 +747,8 @@ class Scheduler:
             rejected = self._node_reasons(node, template, volumes_ok)
             if rejected:
                 reasons.update(rejected)
+                preemption[preemption_kind(rejected[0])] += 1
                 continue
             feasible.append(node)
         self._next_start = (start + processed) % total if total else 0
-        return feasible, reasons
+        return feasible, reasons, preemption

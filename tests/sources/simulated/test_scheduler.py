@@ -338,3 +338,19 @@ def test_a_tie_for_the_top_score_goes_to_a_random_one_of_the_tied_nodes():
     assert len({c["total"] for c in decision["scores"]}) == 1
     assert placed(1)[0] == first  # one seed, one story
     assert len({placed(seed)[0] for seed in range(1, 13)}) > 1  # not always the first node
+
+
+def test_preemption_counts_nodes_not_reasons_when_a_node_lacks_cpu_and_memory_both():
+    """FitError's histogram counts each reason (a node may add "Insufficient cpu" and "Insufficient
+    memory"), but preemption's message gives each node one verdict (pkg/scheduler/framework/preemption,
+    nodesWherePreemptionMightHelp): 0/4 nodes, so the preemption counts add up to 4."""
+    engine = make_engine("""
+    workloads:
+      - {kind: Pod, namespace: default, name: huge, image: "nginx:1.27", cpu: "64", memory: 512Gi}
+    """)
+    (failed, *_) = events(engine.run_until(5), "FailedScheduling")
+    assert failed.message == (
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "3 Insufficient cpu, 3 Insufficient memory. no new claims to deallocate, preemption: 0/4 nodes are "
+        "available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
+    )
