@@ -460,7 +460,7 @@ class Scheduler:
             sample = [n.name for n in itertools.islice((n for n in self._nodes if n is not node), wanted)]
             groups.append((absent, others, sample))
         if total <= PER_NODE_LIMIT:
-            rows = [{"verdict": v, "count": 1, "nodes": [name]} for v, _, names in groups for name in names]
+            rows = filter_rows([(name, v) for v, _, names in groups for name in names])
         else:
             rows = grouped_rows(groups)
         if node is not None and not reasons:
